@@ -1,0 +1,363 @@
+//! The session cache: one small JSON file per (long-term key, MFA serial), 0600 in a 0700
+//! directory, written atomically, guarded by a lock file so concurrent callers share one exchange.
+
+use crate::error::Error;
+use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Cache files larger than this are not sessions: treated as a miss without reading them.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
+/// Temporary credentials from `sts:GetSessionToken`, as cached.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Session {
+    /// The temporary access key id.
+    pub access_key_id: String,
+    /// The temporary secret key.
+    pub secret_access_key: Secret,
+    /// The session token.
+    pub session_token: Secret,
+    /// When the credentials expire.
+    pub expiration: DateTime<Utc>,
+    /// The account the credentials belong to, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A cache file: the session plus what it was made for (no secrets beyond the session's).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Entry {
+    /// Format version, 1.
+    pub version: u32,
+    /// The MFA device the session was made with.
+    pub mfa_serial: String,
+    /// The long-term key id it was made with, masked.
+    pub source_key: String,
+    /// The profile that made it.
+    pub profile: String,
+    /// The session.
+    pub session: Session,
+}
+
+/// The result of looking in the cache.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A readable entry.
+    Hit(Entry),
+    /// Nothing usable; the reason is for `-v`.
+    Miss(String),
+}
+
+/// The session cache directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+/// The cache key of a (long-term access key id, MFA serial) pair: a hash, so file names
+/// reveal neither.
+pub fn key(access_key_id: &str, mfa_serial: &str) -> String {
+    let digest = Sha256::digest(format!("{access_key_id}\n{mfa_serial}").as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// The store kept in `dir` (created on first write).
+    pub fn new(dir: PathBuf) -> Self {
+        Store { dir }
+    }
+
+    /// The directory holding the entries.
+    #[cfg(test)]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    /// Reads an entry. Anything odd (missing, symlink, not ours, readable by others, huge,
+    /// corrupt) is a miss, never an error: the caller then makes a new session.
+    pub fn load(&self, key: &str) -> Lookup {
+        match read_private_file(&self.entry_path(key)) {
+            Ok(bytes) => match serde_json::from_slice::<Entry>(&bytes) {
+                Ok(e) if e.version == 1 => Lookup::Hit(e),
+                Ok(e) => Lookup::Miss(format!("cache entry has unknown version {}", e.version)),
+                Err(e) => Lookup::Miss(format!("cache entry is corrupt ({})", format!("{:?}", e.classify()).to_lowercase())),
+            },
+            Err(why) => Lookup::Miss(why),
+        }
+    }
+
+    /// Writes an entry atomically: temp file (0600) + fsync + rename + fsync of the directory.
+    pub fn save(&self, key: &str, entry: &Entry) -> Result<(), Error> {
+        self.ensure_dir()?;
+        let path = self.entry_path(key);
+        let tmp = self.dir.join(format!(".{key}.{}.tmp", std::process::id()));
+        let write = || -> io::Result<()> {
+            let _ = fs::remove_file(&tmp);
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&tmp)?;
+            f.write_all(&serde_json::to_vec(entry).map_err(io::Error::other)?)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            cache_error(&self.dir, &e)
+        })
+    }
+
+    /// Deletes an entry; true when there was one.
+    pub fn remove(&self, key: &str) -> Result<bool, Error> {
+        match fs::remove_file(self.entry_path(key)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(cache_error(&self.dir, &e)),
+        }
+    }
+
+    /// All readable entries, by key.
+    pub fn entries(&self) -> Vec<(String, Entry)> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<_> = dir
+            .filter_map(|d| {
+                let name = d.ok()?.file_name().into_string().ok()?;
+                let key = name.strip_suffix(".json")?.to_owned();
+                match self.load(&key) {
+                    Lookup::Hit(e) => Some((key, e)),
+                    Lookup::Miss(_) => None,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.1.profile.cmp(&b.1.profile));
+        out
+    }
+
+    /// Takes the exclusive lock of `key`, waiting up to `wait`. The kernel drops it when the
+    /// process ends, however it ends, so a crash never leaves a lock behind.
+    pub fn lock(&self, key: &str, wait: Duration) -> Result<File, Error> {
+        self.ensure_dir()?;
+        let path = self.dir.join(format!("{key}.lock"));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| cache_error(&self.dir, &e))?;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Cache(format!(
+                        "another mfa-session has held the lock {} for {}s: finish or cancel its MFA prompt, then retry",
+                        path.display(),
+                        wait.as_secs()
+                    )));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(cache_error(&self.dir, &e)),
+            }
+        }
+    }
+
+    /// Creates the directory 0700, or repairs it to 0700 when it is ours but open to others.
+    fn ensure_dir(&self) -> Result<(), Error> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|e| cache_error(&self.dir, &e))?;
+        let meta = fs::symlink_metadata(&self.dir).map_err(|e| cache_error(&self.dir, &e))?;
+        if !meta.is_dir() {
+            return Err(Error::Cache(format!(
+                "cache directory {} is not a directory (a symlink?): remove it",
+                self.dir.display()
+            )));
+        }
+        if meta.uid() != euid() {
+            return Err(Error::Cache(format!(
+                "cache directory {} belongs to another user: remove it or set MFA_SESSION_CACHE_DIR",
+                self.dir.display()
+            )));
+        }
+        if meta.mode() & 0o077 != 0 {
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| cache_error(&self.dir, &e))?;
+            eprintln!(
+                "mfa-session: warning: cache directory {} was open to other users (mode {:o}): repaired to 0700",
+                self.dir.display(),
+                meta.mode() & 0o777
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Reads a file only if it is a regular file, ours, private and small. Never follows a symlink.
+fn read_private_file(path: &Path) -> Result<Vec<u8>, String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => "no cached session".to_owned(),
+            _ if e.raw_os_error() == Some(libc::ELOOP) => {
+                format!("{} is a symlink: refused", path.display())
+            }
+            _ => format!("cannot read {}: {}", path.display(), e.kind()),
+        })?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file: refused", path.display()));
+    }
+    if meta.uid() != euid() {
+        return Err(format!("{} belongs to another user: refused", path.display()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!("{} is readable by others: refused", path.display()));
+    }
+    if meta.len() > MAX_ENTRY_BYTES {
+        return Err(format!("{} is too large to be a session: refused", path.display()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_ENTRY_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+fn cache_error(dir: &Path, e: &io::Error) -> Error {
+    Error::Cache(format!(
+        "cannot use the cache directory {} ({}): make it writable or set MFA_SESSION_CACHE_DIR",
+        dir.display(),
+        e.kind()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(exp: &str) -> Entry {
+        Entry {
+            version: 1,
+            mfa_serial: "arn:aws:iam::123456789012:mfa/a".into(),
+            source_key: "****MPLE".into(),
+            profile: "work".into(),
+            session: Session {
+                access_key_id: "ASIATEST".into(),
+                secret_access_key: Secret::new("sek"),
+                session_token: Secret::new("tok"),
+                expiration: exp.parse().unwrap(),
+                account_id: Some("123456789012".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn round_trip_with_private_permissions() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path().join("a/b"));
+        assert!(matches!(store.load("k"), Lookup::Miss(_)));
+        store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
+        let Lookup::Hit(e) = store.load("k") else { panic!("miss") };
+        assert_eq!(e.session.session_token.expose(), "tok");
+        let mode = |p: &Path| fs::metadata(p).unwrap().mode() & 0o777;
+        assert_eq!(mode(store.dir()), 0o700);
+        assert_eq!(mode(&store.dir().join("k.json")), 0o600);
+        assert!(store.remove("k").unwrap());
+        assert!(!store.remove("k").unwrap());
+    }
+
+    #[test]
+    fn corrupt_truncated_huge_symlinked_or_open_files_are_misses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path().to_path_buf());
+        store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
+        let path = tmp.path().join("k.json");
+        let full = fs::read(&path).unwrap();
+        let write = |bytes: &[u8]| {
+            fs::write(&path, bytes).unwrap();
+        };
+        write(&full[..full.len() / 2]);
+        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("corrupt")));
+        write(&[0xff, 0, 0x13]);
+        assert!(matches!(store.load("k"), Lookup::Miss(_)));
+        write(&vec![b' '; 70 * 1024]);
+        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("too large")));
+        write(&full);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("readable by others")));
+        fs::remove_file(&path).unwrap();
+        let target = tmp.path().join("elsewhere.json");
+        fs::write(&target, &full).unwrap();
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("symlink")));
+    }
+
+    #[test]
+    fn a_second_lock_waits_then_gives_up_with_a_clear_message() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path().to_path_buf());
+        let held = store.lock("k", Duration::from_secs(1)).unwrap();
+        let err = store.lock("k", Duration::from_millis(100)).unwrap_err();
+        assert!(err.to_string().contains("held the lock"), "{err}");
+        drop(held);
+        store.lock("k", Duration::from_millis(100)).unwrap();
+    }
+
+    #[test]
+    fn keys_differ_by_key_id_and_serial_and_hide_both() {
+        let a = key("AKIA1", "arn:aws:iam::1:mfa/a");
+        assert_ne!(a, key("AKIA2", "arn:aws:iam::1:mfa/a"));
+        assert_ne!(a, key("AKIA1", "arn:aws:iam::1:mfa/b"));
+        assert_eq!(a.len(), 32);
+        assert!(!a.contains("AKIA"));
+    }
+
+    #[test]
+    fn debug_of_a_session_shows_no_secret() {
+        let e = entry("2030-01-01T00:00:00Z");
+        let dbg = format!("{e:?}");
+        assert!(!dbg.contains("sek") && !dbg.contains("tok"), "{dbg}");
+    }
+}

@@ -1,0 +1,54 @@
+//! `exec`: run a command with the session in its environment, replacing this process.
+
+use crate::cmd::ProfileArg;
+use crate::cmd::env::{CLEARED, PROFILE_VAR, session_vars};
+use crate::config::selected_profile;
+use crate::error::Error;
+use crate::session::{Ctx, obtain};
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+/// Run a command with MFA-backed credentials in its environment.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// Allow running inside another profile's `mfa-session exec`.
+    #[arg(long)]
+    nested: bool,
+    /// The command and its arguments (after `--`).
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+/// Refuses to start a session for another profile inside a running one, unless asked.
+pub fn ensure_not_nested(ctx: &Ctx, name: &str, nested: bool) -> Result<(), Error> {
+    match ctx.env.get(PROFILE_VAR) {
+        Some(active) if active != name && !nested => Err(Error::Config(format!(
+            "already inside `mfa-session exec` of profile '{active}': exit that shell first, or pass --nested"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces this process with the command; returns only when it cannot be started.
+pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
+    let name = selected_profile(args.profile.profile.as_deref(), &ctx.env);
+    ensure_not_nested(ctx, &name, args.nested)?;
+    let resolved = obtain(ctx, &name)?;
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    for k in CLEARED {
+        cmd.env_remove(k);
+    }
+    cmd.envs(session_vars(&resolved));
+    let err = cmd.exec();
+    let shown = program.to_string_lossy();
+    Err(Error::Exec(match err.kind() {
+        std::io::ErrorKind::NotFound => format!("command '{shown}' not found: check its name and PATH"),
+        std::io::ErrorKind::PermissionDenied => format!("command '{shown}' is not executable: check its permissions"),
+        k => format!("cannot run '{shown}' ({k})"),
+    }))
+}

@@ -1,0 +1,108 @@
+//! `status`: the mfa-session profiles and their cached sessions. No network, no secrets.
+
+use crate::cache::{self, Lookup};
+use crate::cmd::env::rfc3339;
+use crate::config::{self, SOURCE_KEY};
+use crate::error::Error;
+use crate::plan::{Action, plan};
+use crate::session::Ctx;
+use serde::Serialize;
+
+/// Show each mfa-session profile and how long its cached session has left.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One profile's state.
+#[derive(Serialize, Debug)]
+struct Row {
+    profile: String,
+    mfa_serial: Option<String>,
+    state: &'static str,
+    expiration: Option<String>,
+    seconds_left: Option<i64>,
+    problem: Option<String>,
+}
+
+fn row(ctx: &Ctx, set: &aws_config::profile::ProfileSet, name: &str) -> Row {
+    let mut r = Row {
+        profile: name.to_owned(),
+        mfa_serial: None,
+        state: "none",
+        expiration: None,
+        seconds_left: None,
+        problem: None,
+    };
+    let resolved = config::resolve_profile(set, name, &ctx.env)
+        .and_then(|cfg| config::load_long_term_keys(set, &cfg).map(|k| (cfg, k)));
+    let (cfg, keys) = match resolved {
+        Ok(x) => x,
+        Err(e) => {
+            r.state = "misconfigured";
+            r.problem = Some(e.to_string());
+            return r;
+        }
+    };
+    r.mfa_serial = Some(cfg.mfa_serial.clone());
+    if let Lookup::Hit(e) = ctx.store.load(&cache::key(&keys.access_key_id, &cfg.mfa_serial)) {
+        let now = ctx.clock.now();
+        let exp = e.session.expiration;
+        r.expiration = Some(rfc3339(exp));
+        r.seconds_left = Some((exp - now).num_seconds().max(0));
+        r.state = match plan(Some(exp), now, cfg.duration_seconds) {
+            Action::UseCache => "valid",
+            Action::Refresh if exp > now => "renewal-due",
+            Action::Refresh => "expired",
+        };
+    }
+    r
+}
+
+/// Formats seconds as `3h12m`, `12m`, `45s`.
+pub fn human(secs: i64) -> String {
+    match secs {
+        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Prints the table (or JSON) on stdout.
+pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
+    let set = config::load_profiles(&ctx.env)?;
+    let mut names: Vec<&str> = set
+        .profiles()
+        .filter(|n| set.get_profile(n).is_some_and(|p| p.get(SOURCE_KEY).is_some()))
+        .collect();
+    names.sort_unstable();
+    let rows: Vec<Row> = names.iter().map(|n| row(ctx, &set, n)).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize"));
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no profile has {SOURCE_KEY}: see `mfa-session --help` to set one up");
+        return Ok(());
+    }
+    println!("{:<20} {:<14} {:<10} MFA DEVICE", "PROFILE", "SESSION", "LEFT");
+    for r in rows {
+        let left = r.seconds_left.filter(|s| *s > 0).map(human).unwrap_or_else(|| "-".into());
+        let device = r.mfa_serial.or(r.problem).unwrap_or_default();
+        println!("{:<20} {:<14} {:<10} {device}", r.profile, r.state, left);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_durations() {
+        assert_eq!(super::human(11_520), "3h12m");
+        assert_eq!(super::human(3600), "1h00m");
+        assert_eq!(super::human(600), "10m");
+        assert_eq!(super::human(59), "59s");
+    }
+}

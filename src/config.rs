@@ -1,0 +1,326 @@
+//! The profile a session is made for: read with aws-config's own profile-file loader, checked once.
+
+use crate::env::Env;
+use crate::error::Error;
+use crate::secret::Secret;
+use aws_config::profile::{Profile, ProfileSet};
+use std::borrow::Cow;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+/// The profile key naming the profile that holds the long-term keys.
+pub const SOURCE_KEY: &str = "mfa_session_source_profile";
+/// Session length bounds of `sts:GetSessionToken` for IAM users.
+pub const DURATION_RANGE: std::ops::RangeInclusive<u32> = 900..=129_600;
+/// Session length when the profile does not set `duration_seconds`.
+pub const DEFAULT_DURATION: u32 = 43_200;
+/// The region of STS's global endpoint, used when none is configured.
+pub const GLOBAL_STS_REGION: &str = "us-east-1";
+
+/// A profile that mfa-session makes sessions for, validated.
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    /// The profile's name.
+    pub name: String,
+    /// The profile holding the long-term keys.
+    pub source_profile: String,
+    /// The MFA device's serial number or ARN.
+    pub mfa_serial: String,
+    /// Requested session length in seconds.
+    pub duration_seconds: u32,
+    /// Region for STS, where configured (profile or environment).
+    pub region: Option<String>,
+}
+
+impl ProfileConfig {
+    /// The account id in the MFA serial's ARN, where it is an ARN.
+    pub fn account_id(&self) -> Option<&str> {
+        let mut parts = self.mfa_serial.split(':');
+        let account = parts.nth(4)?;
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    }
+
+    /// The region to call STS in: the configured one, else the global endpoint's.
+    pub fn sts_region(&self) -> &str {
+        self.region.as_deref().unwrap_or(GLOBAL_STS_REGION)
+    }
+}
+
+/// Long-term access keys read from the source profile. No `Debug`: it holds a secret.
+#[derive(Clone)]
+pub struct LongTermKeys {
+    /// The access key id (shown masked).
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: Secret,
+}
+
+/// Loads `~/.aws/config` and `~/.aws/credentials` (honouring `AWS_CONFIG_FILE` and
+/// `AWS_SHARED_CREDENTIALS_FILE`) with aws-config's parser, without any async runtime.
+pub fn load_profiles(env: &Env) -> Result<ProfileSet, Error> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let aws_env = env.to_aws();
+    let future = aws_config::profile::load(&fs, &aws_env, &files, None::<Cow<'static, str>>);
+    block_on(future).map_err(|e| {
+        Error::Config(format!(
+            "the AWS config files do not parse ({}): fix the line it names",
+            one_line(&e.to_string())
+        ))
+    })
+}
+
+/// The profile named on the command line, else `AWS_PROFILE`, else `default`.
+pub fn selected_profile(flag: Option<&str>, env: &Env) -> String {
+    flag.or_else(|| env.get("AWS_PROFILE"))
+        .unwrap_or("default")
+        .to_owned()
+}
+
+/// Reads and validates the mfa-session settings of profile `name`.
+pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<ProfileConfig, Error> {
+    let profile = set.get_profile(name).ok_or_else(|| {
+        Error::Config(format!(
+            "profile '{name}' is not in the AWS config files: add [profile {name}] to {}",
+            config_file_hint(env)
+        ))
+    })?;
+    let source_profile = profile.get(SOURCE_KEY).map(str::trim).filter(|s| !s.is_empty());
+    let source_profile = source_profile.ok_or_else(|| {
+        Error::Config(format!(
+            "profile '{name}' has no {SOURCE_KEY}: add `{SOURCE_KEY} = NAME` naming the profile that holds your long-term keys"
+        ))
+    })?;
+    if source_profile == name {
+        return Err(Error::Config(format!(
+            "profile '{name}' names itself as {SOURCE_KEY}, which would loop: name the profile that holds your long-term keys"
+        )));
+    }
+    let source = set.get_profile(source_profile);
+    let mfa_serial = profile
+        .get("mfa_serial")
+        .or_else(|| source.and_then(|s| s.get("mfa_serial")))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "profile '{name}' has no mfa_serial: add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/DEVICE` (IAM console, Security credentials)"
+            ))
+        })?;
+    ensure_mfa_serial(mfa_serial)?;
+    let duration_seconds = match profile.get("duration_seconds").map(str::trim) {
+        None | Some("") => DEFAULT_DURATION,
+        Some(v) => parse_duration(v)
+            .map_err(|why| Error::Config(format!("profile '{name}': duration_seconds {why}")))?,
+    };
+    let region = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .or_else(|| profile.get("region"))
+        .or_else(|| source.and_then(|s| s.get("region")))
+        .map(str::to_owned);
+    Ok(ProfileConfig {
+        name: name.to_owned(),
+        source_profile: source_profile.to_owned(),
+        mfa_serial: mfa_serial.to_owned(),
+        duration_seconds,
+        region,
+    })
+}
+
+/// Reads the long-term keys of the profile's source profile. Never follows a `credential_process`.
+pub fn load_long_term_keys(set: &ProfileSet, cfg: &ProfileConfig) -> Result<LongTermKeys, Error> {
+    let (name, src) = (&cfg.name, &cfg.source_profile);
+    let source = set.get_profile(src).ok_or_else(|| {
+        Error::Config(format!(
+            "profile '{src}' ({SOURCE_KEY} of '{name}') is not in the AWS credentials or config file: add [{src}] with your long-term keys to ~/.aws/credentials"
+        ))
+    })?;
+    let id = non_empty(source, "aws_access_key_id");
+    let secret = non_empty(source, "aws_secret_access_key");
+    match (id, secret) {
+        (Some(id), Some(secret)) => Ok(LongTermKeys {
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+        }),
+        (Some(_), None) => Err(Error::Config(format!(
+            "profile '{src}' has aws_access_key_id but no aws_secret_access_key: add the secret key of the pair"
+        ))),
+        (None, Some(_)) => Err(Error::Config(format!(
+            "profile '{src}' has aws_secret_access_key but no aws_access_key_id: add the access key id of the pair"
+        ))),
+        (None, None) if runs_mfa_session(source) => Err(Error::Config(format!(
+            "profile '{src}' gets its keys from mfa-session itself (credential_process), which would loop: point {SOURCE_KEY} of '{name}' at a profile with long-term keys"
+        ))),
+        (None, None) => Err(Error::Config(format!(
+            "profile '{src}' has no long-term keys: add aws_access_key_id and aws_secret_access_key to [{src}] in ~/.aws/credentials"
+        ))),
+    }
+}
+
+/// Checks an MFA serial: an IAM MFA ARN, or a hardware device's serial number.
+pub fn ensure_mfa_serial(serial: &str) -> Result<(), Error> {
+    let bad = |why: &str| {
+        Error::Config(format!(
+            "mfa_serial '{serial}' {why}: use the ARN shown in the IAM console, e.g. arn:aws:iam::123456789012:mfa/alice"
+        ))
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c);
+    if !(9..=256).contains(&serial.len()) || !serial.chars().all(allowed) {
+        return Err(bad("is not a valid MFA serial number"));
+    }
+    if let Some(rest) = serial.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        let ok = parts.len() == 5
+            && parts[0].starts_with("aws")
+            && parts[1] == "iam"
+            && parts[2].is_empty()
+            && parts[3].len() == 12
+            && parts[3].bytes().all(|b| b.is_ascii_digit())
+            && (parts[4].starts_with("mfa/") || parts[4].starts_with("u2f/"))
+            && parts[4].len() > 4;
+        if !ok {
+            return Err(bad("is not an IAM MFA device ARN"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses `duration_seconds`: a whole number of seconds in 900..=129600.
+pub fn parse_duration(value: &str) -> Result<u32, String> {
+    let n: u32 = value
+        .parse()
+        .map_err(|_| format!("'{value}' is not a whole number of seconds: use 900 to 129600"))?;
+    if DURATION_RANGE.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is out of range: GetSessionToken allows 900 to 129600 seconds"
+        ))
+    }
+}
+
+fn non_empty<'a>(p: &'a Profile, key: &str) -> Option<&'a str> {
+    p.get(key).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn runs_mfa_session(p: &Profile) -> bool {
+    p.get("credential_process")
+        .is_some_and(|c| c.contains("mfa-session"))
+}
+
+fn config_file_hint(env: &Env) -> String {
+    env.get("AWS_CONFIG_FILE").unwrap_or("~/.aws/config").to_owned()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs a future that never waits on I/O readiness (aws-config's file loader reads with std::fs).
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_of(config: &str, credentials: &str) -> ProfileSet {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, k) = (dir.path().join("config"), dir.path().join("credentials"));
+        std::fs::write(&c, config).unwrap();
+        std::fs::write(&k, credentials).unwrap();
+        let env = Env::from_pairs([
+            ("AWS_CONFIG_FILE", c.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", k.to_str().unwrap()),
+        ]);
+        load_profiles(&env).unwrap()
+    }
+
+    const WORK: &str = "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_session_source_profile = lt\n";
+
+    #[test]
+    fn resolves_a_profile_and_its_keys_from_both_files() {
+        let set = set_of(
+            &format!("{WORK}region = eu-west-1\nduration_seconds = 3600\n"),
+            "[lt]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr3t\n",
+        );
+        let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
+        assert_eq!(cfg.duration_seconds, 3600);
+        assert_eq!(cfg.sts_region(), "eu-west-1");
+        assert_eq!(cfg.account_id(), Some("123456789012"));
+        let keys = load_long_term_keys(&set, &cfg).unwrap();
+        assert_eq!(keys.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(keys.secret_access_key.expose(), "s3cr3t");
+    }
+
+    #[test]
+    fn no_region_anywhere_uses_the_global_sts_region() {
+        let set = set_of(WORK, "");
+        let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
+        assert_eq!(cfg.sts_region(), "us-east-1");
+        let env = Env::from_pairs([("AWS_REGION", "ap-south-1")]);
+        assert_eq!(resolve_profile(&set, "work", &env).unwrap().sts_region(), "ap-south-1");
+    }
+
+    #[test]
+    fn each_config_mistake_has_its_own_message() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("", "", "profile 'work' is not in the AWS config files"),
+            ("[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n", "", "has no mfa_session_source_profile"),
+            ("[profile work]\nmfa_session_source_profile = work\n", "", "names itself"),
+            ("[profile work]\nmfa_session_source_profile = lt\n", "", "has no mfa_serial"),
+            (&format!("{WORK}duration_seconds = 12h\n"), "", "'12h' is not a whole number"),
+            (&format!("{WORK}duration_seconds = 600\n"), "", "600 is out of range"),
+            ("[profile work]\nmfa_session_source_profile = lt\nmfa_serial = arn:aws:iam::12:mfa/a\n", "", "not an IAM MFA device ARN"),
+        ];
+        for (config, creds, want) in cases {
+            let err = resolve_profile(&set_of(config, creds), "work", &Env::default()).unwrap_err();
+            assert!(err.to_string().contains(want), "{config:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn key_mistakes_name_the_source_profile() {
+        let cases: &[(&str, &str)] = &[
+            ("", "is not in the AWS credentials or config file"),
+            ("[lt]\naws_access_key_id = AKIA1\n", "has aws_access_key_id but no aws_secret_access_key"),
+            ("[lt]\naws_secret_access_key = s\n", "has aws_secret_access_key but no aws_access_key_id"),
+            ("[lt]\nregion = x\n", "has no long-term keys"),
+            ("[lt]\ncredential_process = mfa-session credential-process -p lt\n", "would loop"),
+        ];
+        for (creds, want) in cases {
+            let set = set_of(WORK, creds);
+            let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
+            let err = load_long_term_keys(&set, &cfg).unwrap_err().to_string();
+            assert!(err.contains(want), "{creds:?}: {err}");
+            assert!(!err.contains("s\n"));
+        }
+    }
+
+    #[test]
+    fn mfa_serials() {
+        for ok in ["arn:aws:iam::123456789012:mfa/alice", "arn:aws-us-gov:iam::123456789012:mfa/a.b@c", "GAHT12345678"] {
+            ensure_mfa_serial(ok).unwrap();
+        }
+        for bad in ["", "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::1234:mfa/a", "has space in it", "arn:aws:iam::123456789012:mfa/"] {
+            assert!(ensure_mfa_serial(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn selected_profile_prefers_the_flag_then_aws_profile() {
+        let env = Env::from_pairs([("AWS_PROFILE", "fromenv")]);
+        assert_eq!(selected_profile(Some("flag"), &env), "flag");
+        assert_eq!(selected_profile(None, &env), "fromenv");
+        assert_eq!(selected_profile(None, &Env::default()), "default");
+    }
+}

@@ -1,0 +1,82 @@
+//! The process environment, read once. The only module that touches `std::env` or the wall clock.
+
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Set by tests only: a fixed "now" (RFC 3339) so expiry logic can be tested without sleeping.
+pub const TEST_NOW: &str = "MFA_SESSION_TEST_NOW";
+
+/// A snapshot of environment variables. Empty values count as unset, as in the AWS SDKs.
+#[derive(Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    /// The real process environment (non-UTF-8 variables are skipped).
+    pub fn real() -> Self {
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
+    /// An environment made of the given pairs, for tests.
+    #[cfg(test)]
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The value of `key`, or `None` when unset or empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The environment in the form aws-config's profile loader takes.
+    pub fn to_aws(&self) -> aws_types::os_shim_internal::Env {
+        aws_types::os_shim_internal::Env::from(
+            self.vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
+    }
+}
+
+/// Where "now" comes from: the system clock, or a fixed instant in tests.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    fixed: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    /// The system clock, unless the environment fixes the time for a test.
+    pub fn from_env(env: &Env) -> Result<Self, String> {
+        match env.get(TEST_NOW) {
+            None => Ok(Clock { fixed: None }),
+            Some(s) => DateTime::parse_from_rfc3339(s)
+                .map(|t| Clock::fixed(t.with_timezone(&Utc)))
+                .map_err(|_| format!("{TEST_NOW} is not an RFC 3339 time: unset it")),
+        }
+    }
+
+    /// A clock stopped at `t`.
+    pub fn fixed(t: DateTime<Utc>) -> Self {
+        Clock { fixed: Some(t) }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        #[allow(clippy::disallowed_methods)] // the one place the wall clock is read
+        self.fixed.unwrap_or_else(Utc::now)
+    }
+}

@@ -1,0 +1,87 @@
+//! Error kinds that decide the exit code, and the exit codes themselves (documented in the README).
+
+use std::process::ExitCode;
+
+/// A failure the user can act on. Each kind has its own exit code; the message says how to fix it.
+/// Messages never carry secrets: they are built from names, paths and AWS's own error text.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The profile or its source profile is missing, incomplete or invalid.
+    #[error("{0}")]
+    Config(String),
+    /// No MFA code could be had, or it was malformed, too late, or rejected by AWS.
+    #[error("{0}")]
+    MfaCode(String),
+    /// AWS refused the long-term keys or the request.
+    #[error("{0}")]
+    Denied(String),
+    /// AWS could not be reached, timed out, throttled us or failed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The cache directory or a lock could not be used safely.
+    #[error("{0}")]
+    Cache(String),
+    /// The command given to `exec` could not be started.
+    #[error("{0}")]
+    Exec(String),
+}
+
+/// Exit codes. Stable: scripts may branch on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Code {
+    /// Success.
+    Ok = 0,
+    /// An unexpected failure (I/O and the like).
+    Failure = 1,
+    /// Bad command-line usage (clap's own code).
+    Usage = 2,
+    /// Configuration problem.
+    Config = 3,
+    /// MFA code problem.
+    MfaCode = 4,
+    /// AWS denied the request.
+    Denied = 5,
+    /// AWS unreachable or failing.
+    Unavailable = 6,
+    /// Cache or lock problem.
+    Cache = 7,
+    /// `exec` could not start the command.
+    Exec = 127,
+}
+
+impl From<Code> for ExitCode {
+    fn from(c: Code) -> Self {
+        ExitCode::from(c as u8)
+    }
+}
+
+/// The exit code for an error: that of the first typed error in its chain, else `Failure`.
+pub fn code_of(err: &anyhow::Error) -> Code {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Error>())
+        .map_or(Code::Failure, |e| match e {
+            Error::Config(_) => Code::Config,
+            Error::MfaCode(_) => Code::MfaCode,
+            Error::Denied(_) => Code::Denied,
+            Error::Unavailable(_) => Code::Unavailable,
+            Error::Cache(_) => Code::Cache,
+            Error::Exec(_) => Code::Exec,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn the_typed_error_decides_the_exit_code_through_context() {
+        let err = Err::<(), _>(Error::Denied("no".into()))
+            .context("profile work")
+            .unwrap_err();
+        assert_eq!(code_of(&err), Code::Denied);
+        assert_eq!(format!("{err:#}"), "profile work: no");
+        assert_eq!(code_of(&anyhow::anyhow!("plain")), Code::Failure);
+    }
+}

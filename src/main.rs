@@ -1,0 +1,103 @@
+//! mfa-session: MFA-backed AWS session credentials for the CLI and SDKs.
+
+mod cache;
+mod cmd;
+mod config;
+mod env;
+mod error;
+mod plan;
+mod secret;
+mod session;
+mod sts;
+mod tty;
+
+use clap::{Parser, Subcommand};
+use error::{Code, Error};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// MFA-backed AWS session credentials for accounts that enforce MFA (the "Force_MFA" policy).
+#[derive(Parser, Debug)]
+#[command(name = "mfa-session", version, about, propagate_version = true)]
+struct Cli {
+    /// Print diagnostics on stderr (never secrets).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    CredentialProcess(cmd::credential_process::Args),
+    Exec(cmd::exec::Args),
+    Env(cmd::env::Args),
+    Status(cmd::status::Args),
+    Clear(cmd::clear::Args),
+}
+
+/// The prompt timeout when `MFA_SESSION_PROMPT_TIMEOUT` does not set one (seconds).
+const DEFAULT_PROMPT_TIMEOUT: u64 = 55;
+
+/// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session/sessions`,
+/// else the platform's cache directory.
+fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
+    if let Some(dir) = env.get("MFA_SESSION_CACHE_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let base = env
+        .get("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(dirs::cache_dir)
+        .ok_or_else(|| {
+            Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
+        })?;
+    Ok(base.join("mfa-session").join("sessions"))
+}
+
+fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
+    let env = env::Env::real();
+    let clock = env::Clock::from_env(&env).map_err(Error::Config)?;
+    let prompt_timeout = match env.get("MFA_SESSION_PROMPT_TIMEOUT") {
+        None => DEFAULT_PROMPT_TIMEOUT,
+        Some(v) => v.parse().ok().filter(|n| (1..=600).contains(n)).ok_or_else(|| {
+            Error::Config(format!(
+                "MFA_SESSION_PROMPT_TIMEOUT '{v}' is not a number of seconds from 1 to 600: fix or unset it"
+            ))
+        })?,
+    };
+    Ok(session::Ctx {
+        store: cache::Store::new(cache_dir(&env)?),
+        env,
+        clock,
+        prompt_timeout: Duration::from_secs(prompt_timeout),
+        verbose,
+        sts: Box::new(sts::AwsSts),
+        codes: Box::new(session::Terminal),
+    })
+}
+
+fn run(cli: &Cli) -> Result<(), Error> {
+    let ctx = build_ctx(cli.verbose)?;
+    match &cli.command {
+        Command::CredentialProcess(a) => cmd::credential_process::run(a, &ctx),
+        Command::Exec(a) => cmd::exec::run(a, &ctx),
+        Command::Env(a) => cmd::env::run(a, &ctx),
+        Command::Status(a) => cmd::status::run(a, &ctx),
+        Command::Clear(a) => cmd::clear::run(a, &ctx),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => Code::Ok.into(),
+        Err(err) => {
+            let err = anyhow::Error::from(err);
+            eprintln!("mfa-session: error: {err:#}");
+            error::code_of(&err).into()
+        }
+    }
+}

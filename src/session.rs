@@ -1,0 +1,209 @@
+//! The provider chain: cache → long-term keys → MFA code → STS, under one lock per cache key.
+
+use crate::cache::{self, Entry, Lookup, Session, Store};
+use crate::config::{self, ProfileConfig};
+use crate::env::{Clock, Env};
+use crate::error::Error;
+use crate::plan::{Action, plan};
+use crate::secret::{Secret, mask_key_id};
+use crate::sts::{Exchange, STS_TIMEOUT};
+use crate::tty::PromptInfo;
+use std::time::Duration;
+
+/// Where MFA codes come from.
+pub trait CodeSource {
+    /// Gets one code for the device in `info`.
+    fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error>;
+}
+
+/// The terminal prompt.
+pub struct Terminal;
+
+impl CodeSource for Terminal {
+    fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error> {
+        crate::tty::ask_code(info)
+    }
+}
+
+/// Every side effect the commands have, filled by `main` with real parts and by tests with fakes.
+pub struct Ctx {
+    /// The environment, read once.
+    pub env: Env,
+    /// Now.
+    pub clock: Clock,
+    /// The session cache.
+    pub store: Store,
+    /// How long the user has to type a code.
+    pub prompt_timeout: Duration,
+    /// Print diagnostics (never secrets) on stderr.
+    pub verbose: bool,
+    /// STS.
+    pub sts: Box<dyn Exchange>,
+    /// MFA codes.
+    pub codes: Box<dyn CodeSource>,
+}
+
+impl Ctx {
+    /// Prints a diagnostic line on stderr when `-v` is given.
+    pub fn log(&self, msg: impl std::fmt::Display) {
+        if self.verbose {
+            eprintln!("mfa-session: {msg}");
+        }
+    }
+}
+
+/// A profile together with a session usable for it.
+pub struct Resolved {
+    /// The profile.
+    pub cfg: ProfileConfig,
+    /// The session.
+    pub session: Session,
+}
+
+/// Returns a session for profile `name`: from the cache when it is fresh enough, else from one
+/// MFA exchange shared with every concurrent caller for the same keys and device.
+pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
+    let set = config::load_profiles(&ctx.env)?;
+    let cfg = config::resolve_profile(&set, name, &ctx.env)?;
+    let keys = config::load_long_term_keys(&set, &cfg)?;
+    let key = cache::key(&keys.access_key_id, &cfg.mfa_serial);
+    if let Some(session) = cached(ctx, &key, &cfg) {
+        return Ok(Resolved { cfg, session });
+    }
+    let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
+    let _lock = ctx.store.lock(&key, wait)?;
+    // Whoever held the lock before us may have just made the session we need.
+    if let Some(session) = cached(ctx, &key, &cfg) {
+        return Ok(Resolved { cfg, session });
+    }
+    let info = PromptInfo {
+        profile: &cfg.name,
+        mfa_serial: &cfg.mfa_serial,
+        timeout: ctx.prompt_timeout,
+    };
+    let code = ctx.codes.code(&info)?;
+    ctx.log(format_args!(
+        "calling sts:GetSessionToken in {} with key {}",
+        cfg.sts_region(),
+        mask_key_id(&keys.access_key_id)
+    ));
+    let session = ctx.sts.get_session_token(&cfg, &keys, &code)?;
+    let entry = Entry {
+        version: 1,
+        mfa_serial: cfg.mfa_serial.clone(),
+        source_key: mask_key_id(&keys.access_key_id),
+        profile: cfg.name.clone(),
+        session,
+    };
+    if let Err(e) = ctx.store.save(&key, &entry) {
+        // The session is valid: hand it out, and say why the next call will ask again.
+        eprintln!("mfa-session: warning: session not cached: {e}");
+    }
+    Ok(Resolved {
+        cfg,
+        session: entry.session,
+    })
+}
+
+fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Option<Session> {
+    match ctx.store.load(key) {
+        Lookup::Hit(e) => {
+            let action = plan(Some(e.session.expiration), ctx.clock.now(), cfg.duration_seconds);
+            if action == Action::UseCache && e.mfa_serial == cfg.mfa_serial {
+                return Some(e.session);
+            }
+            ctx.log(format_args!("cached session expires {}: renewing", e.session.expiration));
+            None
+        }
+        Lookup::Miss(why) => {
+            ctx.log(why);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct FakeSts(Arc<AtomicUsize>);
+    impl Exchange for FakeSts {
+        fn get_session_token(
+            &self,
+            cfg: &ProfileConfig,
+            _: &config::LongTermKeys,
+            code: &Secret,
+        ) -> Result<Session, Error> {
+            assert_eq!(code.expose(), "123456");
+            self.0.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(100));
+            Ok(Session {
+                access_key_id: "ASIAFAKE".into(),
+                secret_access_key: Secret::new("s"),
+                session_token: Secret::new("t"),
+                expiration: "2026-01-01T12:00:00Z".parse().unwrap(),
+                account_id: cfg.account_id().map(str::to_owned),
+            })
+        }
+    }
+    struct FakeCode;
+    impl CodeSource for FakeCode {
+        fn code(&self, _: &PromptInfo<'_>) -> Result<Secret, Error> {
+            Ok(Secret::new("123456"))
+        }
+    }
+
+    fn ctx(dir: &std::path::Path, now: &str, calls: &Arc<AtomicUsize>) -> Ctx {
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\n\
+             [profile lt]\naws_access_key_id = AKIA1\naws_secret_access_key = x\n",
+        )
+        .unwrap();
+        let none = dir.join("none");
+        let env = Env::from_pairs([
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", none.to_str().unwrap()),
+        ]);
+        Ctx {
+            env,
+            clock: Clock::fixed(now.parse().unwrap()),
+            store: Store::new(dir.join("cache")),
+            prompt_timeout: Duration::from_secs(5),
+            verbose: false,
+            sts: Box::new(FakeSts(calls.clone())),
+            codes: Box::new(FakeCode),
+        }
+    }
+
+    #[test]
+    fn second_call_is_served_from_the_cache_until_the_margin() {
+        let tmp = tempfile::tempdir().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = ctx(tmp.path(), "2026-01-01T00:00:00Z", &calls);
+        let r = obtain(&c, "work").unwrap();
+        assert_eq!(r.session.account_id.as_deref(), Some("123456789012"));
+        obtain(&c, "work").unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // 21 minutes before expiry: still cached. 19 minutes before: renewed.
+        obtain(&ctx(tmp.path(), "2026-01-01T11:39:00Z", &calls), "work").unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        obtain(&ctx(tmp.path(), "2026-01-01T11:41:00Z", &calls), "work").unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn concurrent_cold_callers_share_one_exchange() {
+        let tmp = tempfile::tempdir().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| obtain(&ctx(tmp.path(), "2026-01-01T00:00:00Z", &calls), "work").unwrap());
+            }
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}

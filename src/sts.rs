@@ -1,0 +1,163 @@
+//! `sts:GetSessionToken` through aws-sdk-sts, with errors turned into one actionable line each.
+//!
+//! The client is given the long-term keys explicitly and aws-config's `credentials-process`
+//! feature is off, so building it can never run a `credential_process`, ours included.
+
+use crate::cache::Session;
+use crate::config::{LongTermKeys, ProfileConfig};
+use crate::error::Error;
+use crate::secret::{Secret, mask_key_id};
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{Credentials, Region};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use std::time::Duration;
+
+/// Whole-call budget for STS, retries included; with the prompt it fits the callers' limits.
+pub const STS_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Makes a session from long-term keys and an MFA code.
+pub trait Exchange {
+    /// Calls `sts:GetSessionToken`.
+    fn get_session_token(
+        &self,
+        cfg: &ProfileConfig,
+        keys: &LongTermKeys,
+        code: &Secret,
+    ) -> Result<Session, Error>;
+}
+
+/// The real STS, through aws-sdk-sts on a current-thread tokio runtime built only here.
+pub struct AwsSts;
+
+impl Exchange for AwsSts {
+    fn get_session_token(
+        &self,
+        cfg: &ProfileConfig,
+        keys: &LongTermKeys,
+        code: &Secret,
+    ) -> Result<Session, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Unavailable(format!("cannot start the network runtime: {e}")))?;
+        let result = rt.block_on(call(cfg, keys, code));
+        result.map_err(|e| explain(&e, cfg, keys, code))
+    }
+}
+
+async fn call(
+    cfg: &ProfileConfig,
+    keys: &LongTermKeys,
+    code: &Secret,
+) -> Result<Session, SdkError<aws_sdk_sts::operation::get_session_token::GetSessionTokenError>> {
+    let creds = Credentials::new(
+        &keys.access_key_id,
+        keys.secret_access_key.expose(),
+        None,
+        None,
+        "mfa-session-long-term-keys",
+    );
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(6))
+        .operation_timeout(STS_TIMEOUT)
+        .build();
+    // Loading with the profile's name picks up its endpoint_url and AWS_ENDPOINT_URL(_STS).
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .profile_name(&cfg.name)
+        .region(Region::new(cfg.sts_region().to_owned()))
+        .credentials_provider(creds)
+        .http_client(http)
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await;
+    let out = aws_sdk_sts::Client::new(&sdk)
+        .get_session_token()
+        .serial_number(&cfg.mfa_serial)
+        .token_code(code.expose())
+        .duration_seconds(cfg.duration_seconds as i32)
+        .send()
+        .await?;
+    let c = out.credentials().ok_or_else(|| {
+        SdkError::construction_failure("STS answered without credentials")
+    })?;
+    let expiration = chrono::DateTime::from_timestamp(c.expiration().secs(), 0)
+        .ok_or_else(|| SdkError::construction_failure("STS answered with a bad expiration"))?;
+    Ok(Session {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Secret::new(c.session_token()),
+        expiration,
+        account_id: cfg.account_id().map(str::to_owned),
+    })
+}
+
+/// One line per failure, naming the problem and the fix. AWS's text is included only after
+/// every secret we hold has been blanked out of it.
+fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: &SdkError<E>,
+    cfg: &ProfileConfig,
+    keys: &LongTermKeys,
+    code: &Secret,
+) -> Error {
+    let clean = |s: &str| {
+        let mut s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for secret in [code.expose(), keys.secret_access_key.expose()] {
+            s = s.replace(secret, "******");
+        }
+        s
+    };
+    let region = cfg.sts_region();
+    let key = mask_key_id(&keys.access_key_id);
+    let src = &cfg.source_profile;
+    match err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let msg = clean(e.message().unwrap_or(""));
+            match e.code().unwrap_or("Unknown") {
+                "AccessDenied" if msg.contains("MultiFactorAuthentication") => Error::MfaCode(format!(
+                    "AWS rejected the MFA code for {}: it is wrong, expired or already used (each code works once); wait for the next code and try again",
+                    cfg.mfa_serial
+                )),
+                "AccessDenied" => Error::Denied(format!(
+                    "AWS denied sts:GetSessionToken to key {key} of profile '{src}' ({msg}): allow sts:GetSessionToken in the user's policy (`mfa-session policy` prints one)"
+                )),
+                "InvalidClientTokenId" => Error::Denied(format!(
+                    "AWS does not know access key {key} of profile '{src}' (InvalidClientTokenId): it was deleted or mistyped; update ~/.aws/credentials"
+                )),
+                "SignatureDoesNotMatch" => Error::Denied(format!(
+                    "the secret key of profile '{src}' does not match access key {key} (SignatureDoesNotMatch): fix aws_secret_access_key in ~/.aws/credentials"
+                )),
+                c @ ("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => Error::Unavailable(format!(
+                    "STS in {region} is throttling requests ({c}), still after retries: wait a minute and try again"
+                )),
+                "ValidationError" => Error::Config(format!(
+                    "STS rejected the request of profile '{}' ({msg}): check mfa_serial and duration_seconds",
+                    cfg.name
+                )),
+                other => Error::Unavailable(format!("STS in {region} failed ({other}: {msg}): try again later")),
+            }
+        }
+        SdkError::TimeoutError(_) => Error::Unavailable(format!(
+            "STS in {region} did not answer within {}s: check your network or proxy, then try again",
+            STS_TIMEOUT.as_secs()
+        )),
+        SdkError::DispatchFailure(d) if d.is_timeout() => Error::Unavailable(format!(
+            "STS in {region} timed out: check your network or proxy, then try again"
+        )),
+        SdkError::DispatchFailure(_) => Error::Unavailable(format!(
+            "cannot reach STS in {region}: check your network, or AWS_ENDPOINT_URL / endpoint_url if you set one"
+        )),
+        SdkError::ResponseError(_) => Error::Unavailable(format!(
+            "STS in {region} sent a reply that could not be read: try again; if it persists, check any proxy in between"
+        )),
+        _ => Error::Unavailable(format!("the STS request could not be made: {}", clean(&err.to_string()))),
+    }
+}

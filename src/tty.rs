@@ -1,0 +1,121 @@
+//! The MFA code typed at the controlling terminal (`/dev/tty`), never stdin or stderr: the AWS
+//! CLI runs a credential process with stderr captured and stdin not always a terminal.
+
+use crate::error::Error;
+use crate::secret::Secret;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How many malformed codes are tolerated before giving up.
+const ATTEMPTS: usize = 3;
+
+/// What to show at the prompt.
+pub struct PromptInfo<'a> {
+    /// The profile the code is for.
+    pub profile: &'a str,
+    /// The MFA device.
+    pub mfa_serial: &'a str,
+    /// How long the user has.
+    pub timeout: Duration,
+}
+
+/// Checks an MFA code: exactly six ASCII digits.
+pub fn parse_code(input: &str) -> Result<Secret, &'static str> {
+    let code = input.trim();
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Secret::new(code))
+    } else if code.is_empty() {
+        Err("no code was entered")
+    } else {
+        Err("an MFA code is 6 digits")
+    }
+}
+
+/// Asks for the code on the controlling terminal, re-asking on a malformed one, within the
+/// timeout. Fails at once when the process has no terminal.
+pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
+    let tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| {
+            Error::MfaCode(format!(
+                "no terminal to ask for the MFA code of profile '{}': run `mfa-session exec -p {} -- true` in a terminal first, or run this from a terminal",
+                info.profile, info.profile
+            ))
+        })?;
+    let mut out = tty.try_clone().map_err(|e| Error::MfaCode(e.to_string()))?;
+    let lines = spawn_line_reader(tty);
+    let deadline = Instant::now() + info.timeout;
+    for attempt in 0..ATTEMPTS {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = write!(
+            out,
+            "MFA code for {} (profile {}, {}s left): ",
+            info.mfa_serial,
+            info.profile,
+            left.as_secs()
+        );
+        let _ = out.flush();
+        let line = match lines.recv_timeout(left) {
+            Ok(Some(line)) => line,
+            Ok(None) => return Err(Error::MfaCode("the terminal closed before an MFA code was entered".into())),
+            Err(_) => {
+                let _ = writeln!(out);
+                return Err(Error::MfaCode(format!(
+                    "no MFA code entered within {}s: run the command again and type the code from your device",
+                    info.timeout.as_secs()
+                )));
+            }
+        };
+        match parse_code(line.expose()) {
+            Ok(code) => return Ok(code),
+            Err(why) if attempt + 1 < ATTEMPTS => {
+                let _ = writeln!(out, "{why}, try again");
+            }
+            Err(why) => {
+                return Err(Error::MfaCode(format!(
+                    "{why}: type the 6 digits your MFA device shows"
+                )));
+            }
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Reads lines from the terminal on a thread so the caller can time out. The thread is left
+/// blocked in `read` if the user never answers; the process exits soon after anyway.
+fn spawn_line_reader(tty: File) -> mpsc::Receiver<Option<Secret>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(tty);
+        loop {
+            let mut line = String::new();
+            let got = match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => None,
+                Ok(_) => Some(Secret::new(std::mem::take(&mut line))),
+            };
+            let done = got.is_none();
+            if tx.send(got).is_err() || done {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        assert_eq!(parse_code("123456\n").unwrap().expose(), "123456");
+        assert_eq!(parse_code("  000001 ").unwrap().expose(), "000001");
+        for bad in ["12345", "1234567", "12a456", "12 456", "", "１２３４５６"] {
+            assert!(parse_code(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,217 @@
+"""The local AWS emulator for mfa-session's tests: moto's server plus a thin proxy of ours.
+
+The harness (tests/common/mod.rs) runs `python3 tests/harness/emulator.py`, reads one line
+`READY <proxy_port> <moto_port>` from stdout, and sends every AWS request to the proxy.
+Closing our stdin (the test process exiting, however it exits) stops moto and the proxy.
+
+moto is a real emulator but checks little of MFA. Where it does not behave as AWS documents,
+the proxy does, and only there:
+  * GetSessionToken: TokenCode must be 6 digits and DurationSeconds within 900..129600
+    (AWS answers ValidationError otherwise); a TokenCode already used for the same
+    SerialNumber is refused as AWS refuses it (AccessDenied, "MultiFactorAuthentication failed
+    with invalid MFA one time pass code."). moto accepts all of these.
+  * Access keys the test declared invalid get InvalidClientTokenId, as AWS answers unknown keys
+    (moto does not check keys unless its auth mode is on).
+It also counts GetSessionToken calls per long-term access key id, and injects the faults a test
+asks for (a delay, an HTTP status, a malformed body, a dropped connection), per access key id,
+so tests running in parallel do not see each other's settings.
+
+Control endpoints (never forwarded): GET /_harness/stats?key=AKID, POST /_harness/config
+with JSON {"key": AKID, "delay_ms": N, "wrong_codes": [...], "invalid": bool,
+"fault": "500"|"throttle"|"malformed"|"reset"|null, "fault_count": N}.
+"""
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+COUNTS = {}  # access key id -> GetSessionToken calls that reached the proxy
+USED = set()  # (serial, code) pairs already accepted
+SETTINGS = {}  # access key id -> settings dict
+MOTO_PORT = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def error_xml(code, message, sender=True):
+    return (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>{'Sender' if sender else 'Receiver'}</Type><Code>{code}</Code>"
+        f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId>"
+        "</ErrorResponse>"
+    ).encode()
+
+
+def access_key_of(headers):
+    m = re.search(r"Credential=([^/,\s]+)/", headers.get("Authorization", ""))
+    return m.group(1) if m else None
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, ctype="text/xml"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.handle_any()
+
+    def do_POST(self):
+        self.handle_any()
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/_harness/"):
+            return self.control(body)
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = (form.get("Action") or [""])[0]
+        key = access_key_of(self.headers)
+        with LOCK:
+            settings = dict(SETTINGS.get(key, {}))
+        if action == "GetSessionToken":
+            with LOCK:
+                COUNTS[key] = COUNTS.get(key, 0) + 1
+            if settings.get("delay_ms"):
+                time.sleep(settings["delay_ms"] / 1000)
+            fault = self.fault(key, settings)
+            if fault:
+                return
+            refusal = self.check_session_token(form, settings)
+            if refusal:
+                return self.reply(*refusal)
+        return self.forward(body)
+
+    def fault(self, key, settings):
+        kind = settings.get("fault")
+        if not kind:
+            return False
+        with LOCK:
+            left = SETTINGS[key].get("fault_count", -1)
+            if left == 0:
+                return False
+            SETTINGS[key]["fault_count"] = left - 1
+        if kind == "500":
+            self.reply(500, error_xml("InternalFailure", "We encountered an internal error.", False))
+        elif kind == "throttle":
+            self.reply(400, error_xml("Throttling", "Rate exceeded"))
+        elif kind == "malformed":
+            self.reply(200, b"<GetSessionTokenResponse><oops")
+        elif kind == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.close()
+            self.close_connection = True
+        return True
+
+    def check_session_token(self, form, settings):
+        if settings.get("invalid"):
+            return 403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid.")
+        code = (form.get("TokenCode") or [None])[0]
+        serial = (form.get("SerialNumber") or [None])[0]
+        duration = (form.get("DurationSeconds") or [None])[0]
+        if duration is not None and not 900 <= int(duration) <= 129600:
+            bound = "greater than or equal to 900" if int(duration) < 900 else "less than or equal to 129600"
+            return 400, error_xml(
+                "ValidationError",
+                f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value {bound}",
+            )
+        if code is not None and not re.fullmatch(r"[0-9]{6}", code):
+            return 400, error_xml(
+                "ValidationError",
+                "1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*",
+            )
+        if code is not None:
+            with LOCK:
+                reused = (serial, code) in USED
+                if code in settings.get("wrong_codes", []) or reused:
+                    return 403, error_xml("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+                USED.add((serial, code))
+        return None
+
+    def forward(self, body):
+        conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        headers["Host"] = f"127.0.0.1:{MOTO_PORT}"
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def control(self, body):
+        url = urllib.parse.urlparse(self.path)
+        if url.path == "/_harness/stats":
+            key = (urllib.parse.parse_qs(url.query).get("key") or [None])[0]
+            with LOCK:
+                out = {"get_session_token": COUNTS.get(key, 0)}
+            return self.reply(200, json.dumps(out).encode(), "application/json")
+        if url.path == "/_harness/config":
+            cfg = json.loads(body or b"{}")
+            with LOCK:
+                SETTINGS[cfg.pop("key")] = cfg
+            return self.reply(200, b"{}", "application/json")
+        return self.reply(404, b"{}", "application/json")
+
+
+def main():
+    global MOTO_PORT
+    MOTO_PORT = free_port()
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", MOTO_PORT), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline or moto.poll() is not None:
+                moto.kill()
+                sys.exit("moto did not start")
+            time.sleep(0.05)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"READY {server.server_address[1]} {MOTO_PORT}", flush=True)
+    # Our parent holds our stdin open; EOF means it is gone.
+    try:
+        sys.stdin.buffer.read()
+    finally:
+        moto.terminate()
+        try:
+            moto.wait(5)
+        except subprocess.TimeoutExpired:
+            moto.kill()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
