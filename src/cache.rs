@@ -103,7 +103,10 @@ impl Store {
             Ok(bytes) => match serde_json::from_slice::<Entry>(&bytes) {
                 Ok(e) if e.version == 1 => Lookup::Hit(e),
                 Ok(e) => Lookup::Miss(format!("cache entry has unknown version {}", e.version)),
-                Err(e) => Lookup::Miss(format!("cache entry is corrupt ({})", format!("{:?}", e.classify()).to_lowercase())),
+                Err(e) => Lookup::Miss(format!(
+                    "cache entry is corrupt ({})",
+                    format!("{:?}", e.classify()).to_lowercase()
+                )),
             },
             Err(why) => Lookup::Miss(why),
         }
@@ -245,13 +248,19 @@ fn read_private_file(path: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("{} is not a regular file: refused", path.display()));
     }
     if meta.uid() != euid() {
-        return Err(format!("{} belongs to another user: refused", path.display()));
+        return Err(format!(
+            "{} belongs to another user: refused",
+            path.display()
+        ));
     }
     if meta.mode() & 0o077 != 0 {
         return Err(format!("{} is readable by others: refused", path.display()));
     }
     if meta.len() > MAX_ENTRY_BYTES {
-        return Err(format!("{} is too large to be a session: refused", path.display()));
+        return Err(format!(
+            "{} is too large to be a session: refused",
+            path.display()
+        ));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(MAX_ENTRY_BYTES)
@@ -299,7 +308,9 @@ mod tests {
         let store = Store::new(tmp.path().join("a/b"));
         assert!(matches!(store.load("k"), Lookup::Miss(_)));
         store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
-        let Lookup::Hit(e) = store.load("k") else { panic!("miss") };
+        let Lookup::Hit(e) = store.load("k") else {
+            panic!("miss")
+        };
         assert_eq!(e.session.session_token.expose(), "tok");
         let mode = |p: &Path| fs::metadata(p).unwrap().mode() & 0o777;
         assert_eq!(mode(store.dir()), 0o700);

@@ -46,13 +46,24 @@ impl ProfileConfig {
     }
 }
 
-/// Long-term access keys read from the source profile. No `Debug`: it holds a secret.
+/// Long-term access keys read from the source profile.
 #[derive(Clone)]
 pub struct LongTermKeys {
     /// The access key id (shown masked).
     pub access_key_id: String,
     /// The secret access key.
     pub secret_access_key: Secret,
+}
+
+impl std::fmt::Debug for LongTermKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LongTermKeys")
+            .field(
+                "access_key_id",
+                &crate::secret::mask_key_id(&self.access_key_id),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// Loads `~/.aws/config` and `~/.aws/credentials` (honouring `AWS_CONFIG_FILE` and
@@ -85,7 +96,10 @@ pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<Profil
             config_file_hint(env)
         ))
     })?;
-    let source_profile = profile.get(SOURCE_KEY).map(str::trim).filter(|s| !s.is_empty());
+    let source_profile = profile
+        .get(SOURCE_KEY)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let source_profile = source_profile.ok_or_else(|| {
         Error::Config(format!(
             "profile '{name}' has no {SOURCE_KEY}: add `{SOURCE_KEY} = NAME` naming the profile that holds your long-term keys"
@@ -210,7 +224,9 @@ fn runs_mfa_session(p: &Profile) -> bool {
 }
 
 fn config_file_hint(env: &Env) -> String {
-    env.get("AWS_CONFIG_FILE").unwrap_or("~/.aws/config").to_owned()
+    env.get("AWS_CONFIG_FILE")
+        .unwrap_or("~/.aws/config")
+        .to_owned()
 }
 
 fn one_line(s: &str) -> String {
@@ -268,19 +284,46 @@ mod tests {
         let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
         assert_eq!(cfg.sts_region(), "us-east-1");
         let env = Env::from_pairs([("AWS_REGION", "ap-south-1")]);
-        assert_eq!(resolve_profile(&set, "work", &env).unwrap().sts_region(), "ap-south-1");
+        assert_eq!(
+            resolve_profile(&set, "work", &env).unwrap().sts_region(),
+            "ap-south-1"
+        );
     }
 
     #[test]
     fn each_config_mistake_has_its_own_message() {
         let cases: &[(&str, &str, &str)] = &[
             ("", "", "profile 'work' is not in the AWS config files"),
-            ("[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n", "", "has no mfa_session_source_profile"),
-            ("[profile work]\nmfa_session_source_profile = work\n", "", "names itself"),
-            ("[profile work]\nmfa_session_source_profile = lt\n", "", "has no mfa_serial"),
-            (&format!("{WORK}duration_seconds = 12h\n"), "", "'12h' is not a whole number"),
-            (&format!("{WORK}duration_seconds = 600\n"), "", "600 is out of range"),
-            ("[profile work]\nmfa_session_source_profile = lt\nmfa_serial = arn:aws:iam::12:mfa/a\n", "", "not an IAM MFA device ARN"),
+            (
+                "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n",
+                "",
+                "has no mfa_session_source_profile",
+            ),
+            (
+                "[profile work]\nmfa_session_source_profile = work\n",
+                "",
+                "names itself",
+            ),
+            (
+                "[profile work]\nmfa_session_source_profile = lt\n",
+                "",
+                "has no mfa_serial",
+            ),
+            (
+                &format!("{WORK}duration_seconds = 12h\n"),
+                "",
+                "'12h' is not a whole number",
+            ),
+            (
+                &format!("{WORK}duration_seconds = 600\n"),
+                "",
+                "600 is out of range",
+            ),
+            (
+                "[profile work]\nmfa_session_source_profile = lt\nmfa_serial = arn:aws:iam::12:mfa/a\n",
+                "",
+                "not an IAM MFA device ARN",
+            ),
         ];
         for (config, creds, want) in cases {
             let err = resolve_profile(&set_of(config, creds), "work", &Env::default()).unwrap_err();
@@ -292,10 +335,19 @@ mod tests {
     fn key_mistakes_name_the_source_profile() {
         let cases: &[(&str, &str)] = &[
             ("", "is not in the AWS credentials or config file"),
-            ("[lt]\naws_access_key_id = AKIA1\n", "has aws_access_key_id but no aws_secret_access_key"),
-            ("[lt]\naws_secret_access_key = s\n", "has aws_secret_access_key but no aws_access_key_id"),
+            (
+                "[lt]\naws_access_key_id = AKIA1\n",
+                "has aws_access_key_id but no aws_secret_access_key",
+            ),
+            (
+                "[lt]\naws_secret_access_key = s\n",
+                "has aws_secret_access_key but no aws_access_key_id",
+            ),
             ("[lt]\nregion = x\n", "has no long-term keys"),
-            ("[lt]\ncredential_process = mfa-session credential-process -p lt\n", "would loop"),
+            (
+                "[lt]\ncredential_process = mfa-session credential-process -p lt\n",
+                "would loop",
+            ),
         ];
         for (creds, want) in cases {
             let set = set_of(WORK, creds);
@@ -308,10 +360,20 @@ mod tests {
 
     #[test]
     fn mfa_serials() {
-        for ok in ["arn:aws:iam::123456789012:mfa/alice", "arn:aws-us-gov:iam::123456789012:mfa/a.b@c", "GAHT12345678"] {
+        for ok in [
+            "arn:aws:iam::123456789012:mfa/alice",
+            "arn:aws-us-gov:iam::123456789012:mfa/a.b@c",
+            "GAHT12345678",
+        ] {
             ensure_mfa_serial(ok).unwrap();
         }
-        for bad in ["", "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::1234:mfa/a", "has space in it", "arn:aws:iam::123456789012:mfa/"] {
+        for bad in [
+            "",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::1234:mfa/a",
+            "has space in it",
+            "arn:aws:iam::123456789012:mfa/",
+        ] {
             assert!(ensure_mfa_serial(bad).is_err(), "{bad}");
         }
     }

@@ -26,7 +26,11 @@ pub fn refresh_margin(duration_seconds: u32) -> TimeDelta {
 }
 
 /// Decides whether a cached session (by its expiry) may be used at `now`.
-pub fn plan(cached_expiry: Option<DateTime<Utc>>, now: DateTime<Utc>, duration_seconds: u32) -> Action {
+pub fn plan(
+    cached_expiry: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    duration_seconds: u32,
+) -> Action {
     match cached_expiry {
         Some(expiry) if expiry - now > refresh_margin(duration_seconds) => Action::UseCache,
         _ => Action::Refresh,

@@ -108,11 +108,18 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
 fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Option<Session> {
     match ctx.store.load(key) {
         Lookup::Hit(e) => {
-            let action = plan(Some(e.session.expiration), ctx.clock.now(), cfg.duration_seconds);
+            let action = plan(
+                Some(e.session.expiration),
+                ctx.clock.now(),
+                cfg.duration_seconds,
+            );
             if action == Action::UseCache && e.mfa_serial == cfg.mfa_serial {
                 return Some(e.session);
             }
-            ctx.log(format_args!("cached session expires {}: renewing", e.session.expiration));
+            ctx.log(format_args!(
+                "cached session expires {}: renewing",
+                e.session.expiration
+            ));
             None
         }
         Lookup::Miss(why) => {
@@ -157,12 +164,17 @@ mod tests {
 
     fn ctx(dir: &std::path::Path, now: &str, calls: &Arc<AtomicUsize>) -> Ctx {
         let config = dir.join("config");
-        std::fs::write(
+        // Written once: concurrent callers must not see it half-written.
+        static WRITE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _w = WRITE.lock().unwrap();
+        if !config.exists() {
+            std::fs::write(
             &config,
             "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\n\
              [profile lt]\naws_access_key_id = AKIA1\naws_secret_access_key = x\n",
         )
         .unwrap();
+        }
         let none = dir.join("none");
         let env = Env::from_pairs([
             ("AWS_CONFIG_FILE", config.to_str().unwrap()),
@@ -201,7 +213,9 @@ mod tests {
         let calls = Arc::new(AtomicUsize::new(0));
         std::thread::scope(|s| {
             for _ in 0..8 {
-                s.spawn(|| obtain(&ctx(tmp.path(), "2026-01-01T00:00:00Z", &calls), "work").unwrap());
+                s.spawn(|| {
+                    obtain(&ctx(tmp.path(), "2026-01-01T00:00:00Z", &calls), "work").unwrap()
+                });
             }
         });
         assert_eq!(calls.load(Ordering::SeqCst), 1);

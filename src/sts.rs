@@ -85,9 +85,9 @@ async fn call(
         .duration_seconds(cfg.duration_seconds as i32)
         .send()
         .await?;
-    let c = out.credentials().ok_or_else(|| {
-        SdkError::construction_failure("STS answered without credentials")
-    })?;
+    let c = out
+        .credentials()
+        .ok_or_else(|| SdkError::construction_failure("STS answered without credentials"))?;
     let expiration = chrono::DateTime::from_timestamp(c.expiration().secs(), 0)
         .ok_or_else(|| SdkError::construction_failure("STS answered with a bad expiration"))?;
     Ok(Session {
@@ -122,10 +122,12 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
             let e = se.err();
             let msg = clean(e.message().unwrap_or(""));
             match e.code().unwrap_or("Unknown") {
-                "AccessDenied" if msg.contains("MultiFactorAuthentication") => Error::MfaCode(format!(
-                    "AWS rejected the MFA code for {}: it is wrong, expired or already used (each code works once); wait for the next code and try again",
-                    cfg.mfa_serial
-                )),
+                "AccessDenied" if msg.contains("MultiFactorAuthentication") => {
+                    Error::MfaCode(format!(
+                        "AWS rejected the MFA code for {}: it is wrong, expired or already used (each code works once); wait for the next code and try again",
+                        cfg.mfa_serial
+                    ))
+                }
                 "AccessDenied" => Error::Denied(format!(
                     "AWS denied sts:GetSessionToken to key {key} of profile '{src}' ({msg}): allow sts:GetSessionToken in the user's policy (`mfa-session policy` prints one)"
                 )),
@@ -135,14 +137,18 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
                 "SignatureDoesNotMatch" => Error::Denied(format!(
                     "the secret key of profile '{src}' does not match access key {key} (SignatureDoesNotMatch): fix aws_secret_access_key in ~/.aws/credentials"
                 )),
-                c @ ("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => Error::Unavailable(format!(
-                    "STS in {region} is throttling requests ({c}), still after retries: wait a minute and try again"
-                )),
+                c @ ("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
+                    Error::Unavailable(format!(
+                        "STS in {region} is throttling requests ({c}), still after retries: wait a minute and try again"
+                    ))
+                }
                 "ValidationError" => Error::Config(format!(
                     "STS rejected the request of profile '{}' ({msg}): check mfa_serial and duration_seconds",
                     cfg.name
                 )),
-                other => Error::Unavailable(format!("STS in {region} failed ({other}: {msg}): try again later")),
+                other => Error::Unavailable(format!(
+                    "STS in {region} failed ({other}: {msg}): try again later"
+                )),
             }
         }
         SdkError::TimeoutError(_) => Error::Unavailable(format!(
@@ -158,6 +164,9 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
         SdkError::ResponseError(_) => Error::Unavailable(format!(
             "STS in {region} sent a reply that could not be read: try again; if it persists, check any proxy in between"
         )),
-        _ => Error::Unavailable(format!("the STS request could not be made: {}", clean(&err.to_string()))),
+        _ => Error::Unavailable(format!(
+            "the STS request could not be made: {}",
+            clean(&err.to_string())
+        )),
     }
 }

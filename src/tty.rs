@@ -61,7 +61,11 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
         let _ = out.flush();
         let line = match lines.recv_timeout(left) {
             Ok(Some(line)) => line,
-            Ok(None) => return Err(Error::MfaCode("the terminal closed before an MFA code was entered".into())),
+            Ok(None) => {
+                return Err(Error::MfaCode(
+                    "the terminal closed before an MFA code was entered".into(),
+                ));
+            }
             Err(_) => {
                 let _ = writeln!(out);
                 return Err(Error::MfaCode(format!(

@@ -18,7 +18,10 @@ pub struct Args {
 
 /// Deletes the sessions and says how many went.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let name = args.profile.as_deref().or_else(|| ctx.env.get("AWS_PROFILE"));
+    let name = args
+        .profile
+        .as_deref()
+        .or_else(|| ctx.env.get("AWS_PROFILE"));
     let mut removed = 0;
     match (args.all, name) {
         (true, _) => {
@@ -32,7 +35,10 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
             if let Ok(cfg) = config::resolve_profile(&set, name, &ctx.env)
                 && let Ok(keys) = config::load_long_term_keys(&set, &cfg)
             {
-                removed += usize::from(ctx.store.remove(&cache::key(&keys.access_key_id, &cfg.mfa_serial))?);
+                removed += usize::from(
+                    ctx.store
+                        .remove(&cache::key(&keys.access_key_id, &cfg.mfa_serial))?,
+                );
             }
             for (key, entry) in ctx.store.entries() {
                 if entry.profile == name {
@@ -46,6 +52,9 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
             ));
         }
     }
-    eprintln!("mfa-session: cleared {removed} cached session{}", if removed == 1 { "" } else { "s" });
+    eprintln!(
+        "mfa-session: cleared {removed} cached session{}",
+        if removed == 1 { "" } else { "s" }
+    );
     Ok(())
 }

@@ -54,7 +54,10 @@ pub fn session_vars(r: &Resolved) -> Vec<(&'static str, String)> {
     let s = &r.session;
     let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", s.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY", s.secret_access_key.expose().to_owned()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            s.secret_access_key.expose().to_owned(),
+        ),
         ("AWS_SESSION_TOKEN", s.session_token.expose().to_owned()),
         ("AWS_CREDENTIAL_EXPIRATION", rfc3339(s.expiration)),
     ];
@@ -118,8 +121,14 @@ mod tests {
     #[test]
     fn quoting_survives_hostile_values() {
         let vars = [("K", "a'b\\c $x".to_owned())];
-        assert_eq!(render(&vars, Format::Sh).lines().next().unwrap(), r"export K='a'\''b\c $x'");
-        assert_eq!(render(&vars, Format::Fish).lines().next().unwrap(), r"set -gx K 'a\'b\\c $x';");
+        assert_eq!(
+            render(&vars, Format::Sh).lines().next().unwrap(),
+            r"export K='a'\''b\c $x'"
+        );
+        assert_eq!(
+            render(&vars, Format::Fish).lines().next().unwrap(),
+            r"set -gx K 'a\'b\\c $x';"
+        );
         let json: serde_json::Value = serde_json::from_str(&render(&vars, Format::Json)).unwrap();
         assert_eq!(json["K"], "a'b\\c $x");
     }

@@ -18,7 +18,12 @@ pub struct Args {
     #[arg(long)]
     nested: bool,
     /// The command and its arguments (after `--`).
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     command: Vec<OsString>,
 }
 
@@ -47,8 +52,12 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let err = cmd.exec();
     let shown = program.to_string_lossy();
     Err(Error::Exec(match err.kind() {
-        std::io::ErrorKind::NotFound => format!("command '{shown}' not found: check its name and PATH"),
-        std::io::ErrorKind::PermissionDenied => format!("command '{shown}' is not executable: check its permissions"),
+        std::io::ErrorKind::NotFound => {
+            format!("command '{shown}' not found: check its name and PATH")
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            format!("command '{shown}' is not executable: check its permissions")
+        }
         k => format!("cannot run '{shown}' ({k})"),
     }))
 }

@@ -47,7 +47,10 @@ fn row(ctx: &Ctx, set: &aws_config::profile::ProfileSet, name: &str) -> Row {
         }
     };
     r.mfa_serial = Some(cfg.mfa_serial.clone());
-    if let Lookup::Hit(e) = ctx.store.load(&cache::key(&keys.access_key_id, &cfg.mfa_serial)) {
+    if let Lookup::Hit(e) = ctx
+        .store
+        .load(&cache::key(&keys.access_key_id, &cfg.mfa_serial))
+    {
         let now = ctx.clock.now();
         let exp = e.session.expiration;
         r.expiration = Some(rfc3339(exp));
@@ -75,21 +78,34 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let set = config::load_profiles(&ctx.env)?;
     let mut names: Vec<&str> = set
         .profiles()
-        .filter(|n| set.get_profile(n).is_some_and(|p| p.get(SOURCE_KEY).is_some()))
+        .filter(|n| {
+            set.get_profile(n)
+                .is_some_and(|p| p.get(SOURCE_KEY).is_some())
+        })
         .collect();
     names.sort_unstable();
     let rows: Vec<Row> = names.iter().map(|n| row(ctx, &set, n)).collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        );
         return Ok(());
     }
     if rows.is_empty() {
         println!("no profile has {SOURCE_KEY}: see `mfa-session --help` to set one up");
         return Ok(());
     }
-    println!("{:<20} {:<14} {:<10} MFA DEVICE", "PROFILE", "SESSION", "LEFT");
+    println!(
+        "{:<20} {:<14} {:<10} MFA DEVICE",
+        "PROFILE", "SESSION", "LEFT"
+    );
     for r in rows {
-        let left = r.seconds_left.filter(|s| *s > 0).map(human).unwrap_or_else(|| "-".into());
+        let left = r
+            .seconds_left
+            .filter(|s| *s > 0)
+            .map(human)
+            .unwrap_or_else(|| "-".into());
         let device = r.mfa_serial.or(r.problem).unwrap_or_default();
         println!("{:<20} {:<14} {:<10} {device}", r.profile, r.state, left);
     }

@@ -1,0 +1,60 @@
+"""Runs a command with a fresh pseudo-terminal as its controlling terminal, answering prompts.
+
+    python3 pty_run.py [--answer CODE]... [--tty-log FILE] -- COMMAND ARGS...
+
+The command's stdin, stdout and stderr are this process's own (pipes, in the tests), as when the
+AWS CLI runs a credential process: only /dev/tty reaches the terminal. Each time the terminal
+shows "MFA code for", the next --answer is typed, followed by Enter; with no answers left,
+nothing is typed. What the terminal showed is written to --tty-log. Exits with the command's code.
+"""
+import argparse
+import fcntl
+import os
+import select
+import subprocess
+import sys
+import termios
+
+PROMPT = b"MFA code for"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--answer", action="append", default=[])
+    ap.add_argument("--tty-log")
+    ap.add_argument("command", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    master, slave = os.openpty()
+
+    def take_terminal():
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    child = subprocess.Popen(
+        command, start_new_session=True, preexec_fn=take_terminal, pass_fds=(slave,)
+    )
+    os.close(slave)
+    seen, answers, answered, open_ = b"", list(args.answer), 0, True
+    while open_:
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every process holding the terminal is gone
+                chunk = b""
+            open_ = bool(chunk)
+            seen += chunk
+            while seen.count(PROMPT) > answered and answers:
+                os.write(master, answers.pop(0).encode() + b"\n")
+                answered += 1
+        elif child.poll() is not None:
+            break
+    child.wait()
+    if args.tty_log:
+        with open(args.tty_log, "wb") as f:
+            f.write(seen)
+    sys.exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
+
+
+if __name__ == "__main__":
+    main()
