@@ -39,7 +39,7 @@ pub enum Code {
     /// Configuration problem.
     Config = 3,
     /// MFA code problem.
-    MfaCode = 4,
+    Mfa = 4,
     /// AWS denied the request.
     Denied = 5,
     /// AWS unreachable or failing.
@@ -62,7 +62,7 @@ pub fn code_of(err: &anyhow::Error) -> Code {
         .find_map(|e| e.downcast_ref::<Error>())
         .map_or(Code::Failure, |e| match e {
             Error::Config(_) => Code::Config,
-            Error::MfaCode(_) => Code::MfaCode,
+            Error::MfaCode(_) => Code::Mfa,
             Error::Denied(_) => Code::Denied,
             Error::Unavailable(_) => Code::Unavailable,
             Error::Cache(_) => Code::Cache,

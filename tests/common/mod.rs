@@ -1,6 +1,6 @@
 //! Test harness: the local AWS emulator (moto + our thin proxy, see tests/harness/emulator.py),
 //! an isolated HOME/config/cache per test, and helpers to run the real binary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::disallowed_methods)] // shared by several test binaries; PATH comes from the real env
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -168,7 +168,7 @@ impl TestEnv {
     /// The environment every process in this test gets (nothing else from ours).
     pub fn apply_env(&self, cmd: &mut Command) {
         cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
             .env("AWS_CONFIG_FILE", self.config_path())
             .env(
