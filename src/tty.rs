@@ -56,7 +56,7 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
             "MFA code for {} (profile {}, {}s left): ",
             info.mfa_serial,
             info.profile,
-            left.as_secs()
+            left.as_secs_f64().ceil() as u64
         );
         let _ = out.flush();
         let line = match lines.recv_timeout(left) {

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmark of the hot path, side by side in one run (hyperfine, median of many runs):
+#   floor      `cat` of the cache file: the least any cache-reading tool can cost
+#   hit        `mfa-session credential-process` on a fresh cache (what every AWS CLI call pays)
+#   cold       one full exchange (prompt answered + STS) against the local emulator
+# plus peak RSS of the hit path, the release build time (when it builds) and the binary size.
+# Usage: bash benches/cache_hit.sh [RUNS]     (installs hyperfine from Debian if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-300}
+if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
+  sudo_=; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get install -y -qq hyperfine time >/dev/null
+fi
+
+start=$(date +%s.%N)
+cargo build --release --locked -q
+build_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+bin=$PWD/target/release/mfa-session
+py=$(python3 -c 'import sys; print(sys.executable)')
+work=$(mktemp -d)
+trap 'exec 3>&-; rm -rf "$work"' EXIT
+exec 3> >("$py" tests/harness/emulator.py >"$work/ready")
+for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
+port=$(awk '{print $2}' "$work/ready")
+
+export HOME=$work AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=$work/credentials
+export MFA_SESSION_CACHE_DIR=$work/cache AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:$port
+printf '[bench-lt]\naws_access_key_id = AKIABENCH0000000001\naws_secret_access_key = bench/secret\n' >"$AWS_SHARED_CREDENTIALS_FILE"
+printf '[profile bench]\ncredential_process = %s credential-process -p bench\nmfa_serial = arn:aws:iam::123456789012:mfa/bench\nmfa_session_source_profile = bench-lt\nregion = eu-west-1\n' "$bin" >"$AWS_CONFIG_FILE"
+
+"$py" tests/harness/pty_run.py --answer 100000 -- "$bin" credential-process -p bench >/dev/null
+cache=$(ls "$MFA_SESSION_CACHE_DIR"/*.json)
+
+# A fresh code per cold run (STS refuses a reused code), answered through a pseudo-terminal.
+cat >"$work/cold.sh" <<SH
+n=\$(( \$(cat "$work/n" 2>/dev/null || echo 200000) + 1 )); echo \$n >"$work/n"
+rm -f "$MFA_SESSION_CACHE_DIR"/*.json
+"$py" "$PWD/tests/harness/pty_run.py" --answer \$n -- "$bin" credential-process -p bench >/dev/null
+SH
+
+hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/hot.json" \
+  -n floor "cat $cache" \
+  -n hit "$bin credential-process -p bench" >/dev/null
+hyperfine --warmup 2 --runs 20 --export-json "$work/cold.json" -n cold "bash $work/cold.sh" >/dev/null
+"$py" tests/harness/pty_run.py --answer 999999 -- true >/dev/null  # the pty driver alone, to subtract
+hyperfine --warmup 2 --runs 20 --export-json "$work/pty.json" -n pty "$py $PWD/tests/harness/pty_run.py -- true" >/dev/null
+
+# GNU time reads the child's own peak RSS (a Python parent's rusage would include its fork).
+rss_kib=$(/usr/bin/time -f %M "$bin" credential-process -p bench 2>&1 >/dev/null | tail -1)
+
+"$py" - "$work" "$bin" "$build_s" "$rss_kib" <<'PY'
+import json, os, sys
+work, binary, build_s, rss_kib = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def med(f, name):
+    for r in json.load(open(f"{work}/{f}"))["results"]:
+        if r["command"] == name:
+            return r["median"] * 1000
+floor, hit = med("hot.json", "floor"), med("hot.json", "hit")
+cold, pty = med("cold.json", "cold"), med("pty.json", "pty")
+rss = rss_kib / 1024
+print(f"cat of the cache file (floor): {floor:.2f} ms median")
+print(f"credential-process cache hit:  {hit:.2f} ms median  ({hit / floor:.2f}x the floor)")
+print(f"cold exchange (prompt + STS against the local emulator, pty driver subtracted): {cold - pty:.0f} ms median")
+print(f"peak RSS of a cache hit: {rss:.1f} MiB")
+print(f"release build: {build_s} s (incremental if already built); binary: {os.path.getsize(binary) / 2**20:.1f} MiB")
+PY
