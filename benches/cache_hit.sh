@@ -3,6 +3,7 @@
 #   floor      `cat` of the cache file: the least any cache-reading tool can cost
 #   hit        `mfa-session credential-process` on a fresh cache (what every AWS CLI call pays)
 #   cold       one full exchange (prompt answered + STS) against the local emulator
+#   hit-static the same, built with glibc statically linked
 # plus peak RSS of the hit path, the release build time (when it builds) and the binary size.
 # Usage: bash benches/cache_hit.sh [RUNS]     (installs hyperfine from Debian if missing)
 set -euo pipefail
@@ -17,6 +18,10 @@ start=$(date +%s.%N)
 cargo build --release --locked -q
 build_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
 bin=$PWD/target/release/mfa-session
+# The same code linked statically (glibc static-pie): no dynamic loader work at start-up.
+static_target=$(rustc -vV | sed -n 's/^host: //p')
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q --target "$static_target" --target-dir target/static
+static_bin=$PWD/target/static/$static_target/release/mfa-session
 py=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)
 trap 'exec 3>&-; rm -rf "$work"' EXIT
@@ -41,7 +46,8 @@ SH
 
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/hot.json" \
   -n floor "cat $cache" \
-  -n hit "$bin credential-process -p bench" >/dev/null
+  -n hit "$bin credential-process -p bench" \
+  -n hit-static "$static_bin credential-process -p bench" >/dev/null
 hyperfine --warmup 2 --runs 20 --export-json "$work/cold.json" -n cold "bash $work/cold.sh" >/dev/null
 "$py" tests/harness/pty_run.py --answer 999999 -- true >/dev/null  # the pty driver alone, to subtract
 hyperfine --warmup 2 --runs 20 --export-json "$work/pty.json" -n pty "$py $PWD/tests/harness/pty_run.py -- true" >/dev/null
@@ -56,11 +62,12 @@ def med(f, name):
     for r in json.load(open(f"{work}/{f}"))["results"]:
         if r["command"] == name:
             return r["median"] * 1000
-floor, hit = med("hot.json", "floor"), med("hot.json", "hit")
+floor, hit, hit_static = med("hot.json", "floor"), med("hot.json", "hit"), med("hot.json", "hit-static")
 cold, pty = med("cold.json", "cold"), med("pty.json", "pty")
 rss = rss_kib / 1024
 print(f"cat of the cache file (floor): {floor:.2f} ms median")
 print(f"credential-process cache hit:  {hit:.2f} ms median  ({hit / floor:.2f}x the floor)")
+print(f"the same, static build:       {hit_static:.2f} ms median  ({hit_static / floor:.2f}x the floor)")
 print(f"cold exchange (prompt + STS against the local emulator, pty driver subtracted): {cold - pty:.0f} ms median")
 print(f"peak RSS of a cache hit: {rss:.1f} MiB")
 print(f"release build: {build_s} s (incremental if already built); binary: {os.path.getsize(binary) / 2**20:.1f} MiB")
