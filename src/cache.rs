@@ -67,10 +67,23 @@ pub enum Lookup {
     Miss(String),
 }
 
-/// The session cache directory.
+/// What the shell prompt reads for a profile: which session it uses and when that expires.
+/// Kept apart from the session so the prompt never reads a secret.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProfileIndex {
+    /// The cache key of the session.
+    pub key: String,
+    /// When that session expires.
+    pub expiration: DateTime<Utc>,
+}
+
+/// The cache: `sessions/` (one entry and one lock per key) and `profiles/` (prompt indexes).
 #[derive(Debug, Clone)]
 pub struct Store {
+    root: PathBuf,
     dir: PathBuf,
+    profiles: PathBuf,
 }
 
 /// The cache key of a (long-term access key id, MFA serial) pair: a hash, so file names
@@ -81,9 +94,82 @@ pub fn key(access_key_id: &str, mfa_serial: &str) -> String {
 }
 
 impl Store {
-    /// The store kept in `dir` (created on first write).
-    pub fn new(dir: PathBuf) -> Self {
-        Store { dir }
+    /// The store kept under `root` (created on first write).
+    pub fn new(root: &Path) -> Self {
+        Store {
+            root: root.to_owned(),
+            dir: root.join("sessions"),
+            profiles: root.join("profiles"),
+        }
+    }
+
+    /// Makes the root and `sub` private directories.
+    fn ensure_private(&self, sub: &Path) -> Result<(), Error> {
+        ensure_private_dir(&self.root)?;
+        ensure_private_dir(sub)
+    }
+
+    fn index_path(&self, profile: &str) -> PathBuf {
+        let safe = profile
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@+=,".contains(&b))
+            && !profile.starts_with('.');
+        let name = if safe {
+            profile.to_owned()
+        } else {
+            profile
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                + ".x"
+        };
+        self.profiles.join(format!("{name}.json"))
+    }
+
+    /// The prompt index of `profile`, if any (a miss on anything odd, like a cache entry).
+    pub fn load_index(&self, profile: &str) -> Option<ProfileIndex> {
+        let bytes = read_private_file(&self.index_path(profile)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Points `profile`'s index at `index`, unless it already does (the cache-hit path pays one
+    /// small read). Failures only cost the prompt its segment: reported, never fatal.
+    pub fn ensure_index(&self, profile: &str, index: &ProfileIndex) {
+        if self.load_index(profile).as_ref() == Some(index) {
+            return;
+        }
+        let result = self.ensure_private(&self.profiles).and_then(|()| {
+            let bytes = serde_json::to_vec(index).expect("index serializes");
+            write_atomically(&self.profiles, &self.index_path(profile), &bytes)
+        });
+        if let Err(e) = result {
+            eprintln!("mfa-session: warning: prompt index not written: {e}");
+        }
+    }
+
+    /// Brings every profile index that points at `key` up to the new expiry (profiles that
+    /// share keys and device share the session).
+    fn refresh_indexes(&self, key: &str, expiration: DateTime<Utc>) {
+        for (name, mut idx) in self.indexes() {
+            if idx.key == key && idx.expiration != expiration {
+                idx.expiration = expiration;
+                let bytes = serde_json::to_vec(&idx).expect("index serializes");
+                let _ = write_atomically(&self.profiles, &self.profiles.join(name), &bytes);
+            }
+        }
+    }
+
+    /// Every prompt index, by file name.
+    fn indexes(&self) -> Vec<(String, ProfileIndex)> {
+        let Ok(dir) = fs::read_dir(&self.profiles) else {
+            return Vec::new();
+        };
+        dir.filter_map(|d| {
+            let path = d.ok()?.path();
+            let idx = serde_json::from_slice(&read_private_file(&path).ok()?).ok()?;
+            Some((path.file_name()?.to_str()?.to_owned(), idx))
+        })
+        .collect()
     }
 
     /// The directory holding the entries.
@@ -112,32 +198,22 @@ impl Store {
         }
     }
 
-    /// Writes an entry atomically: temp file (0600) + fsync + rename + fsync of the directory.
+    /// Writes an entry atomically (see `write_atomically`) and updates the prompt indexes.
     pub fn save(&self, key: &str, entry: &Entry) -> Result<(), Error> {
-        self.ensure_dir()?;
-        let path = self.entry_path(key);
-        let tmp = self.dir.join(format!(".{key}.{}.tmp", std::process::id()));
-        let write = || -> io::Result<()> {
-            let _ = fs::remove_file(&tmp);
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&tmp)?;
-            f.write_all(&serde_json::to_vec(entry).map_err(io::Error::other)?)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            File::open(&self.dir)?.sync_all()
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            cache_error(&self.dir, &e)
-        })
+        self.ensure_private(&self.dir)?;
+        let bytes = serde_json::to_vec(entry).expect("entries serialize");
+        write_atomically(&self.dir, &self.entry_path(key), &bytes)?;
+        self.refresh_indexes(key, entry.session.expiration);
+        Ok(())
     }
 
-    /// Deletes an entry; true when there was one.
+    /// Deletes an entry and the prompt indexes pointing at it; true when there was one.
     pub fn remove(&self, key: &str) -> Result<bool, Error> {
+        for (name, idx) in self.indexes() {
+            if idx.key == key {
+                let _ = fs::remove_file(self.profiles.join(name));
+            }
+        }
         match fs::remove_file(self.entry_path(key)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -167,7 +243,7 @@ impl Store {
     /// Takes the exclusive lock of `key`, waiting up to `wait`. The kernel drops it when the
     /// process ends, however it ends, so a crash never leaves a lock behind.
     pub fn lock(&self, key: &str, wait: Duration) -> Result<File, Error> {
-        self.ensure_dir()?;
+        self.ensure_private(&self.dir)?;
         let path = self.dir.join(format!("{key}.lock"));
         let file = OpenOptions::new()
             .read(true)
@@ -196,38 +272,63 @@ impl Store {
             }
         }
     }
+}
 
-    /// Creates the directory 0700, or repairs it to 0700 when it is ours but open to others.
-    fn ensure_dir(&self) -> Result<(), Error> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)
-            .map_err(|e| cache_error(&self.dir, &e))?;
-        let meta = fs::symlink_metadata(&self.dir).map_err(|e| cache_error(&self.dir, &e))?;
-        if !meta.is_dir() {
-            return Err(Error::Cache(format!(
-                "cache directory {} is not a directory (a symlink?): remove it",
-                self.dir.display()
-            )));
-        }
-        if meta.uid() != euid() {
-            return Err(Error::Cache(format!(
-                "cache directory {} belongs to another user: remove it or set MFA_SESSION_CACHE_DIR",
-                self.dir.display()
-            )));
-        }
-        if meta.mode() & 0o077 != 0 {
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| cache_error(&self.dir, &e))?;
-            eprintln!(
-                "mfa-session: warning: cache directory {} was open to other users (mode {:o}): repaired to 0700",
-                self.dir.display(),
-                meta.mode() & 0o777
-            );
-        }
-        Ok(())
+/// Creates `dir` (and missing parents) 0700, or repairs it to 0700 when it is ours but open to
+/// others, saying so. Refuses a symlink or someone else's directory.
+fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| cache_error(dir, &e))?;
+    let meta = fs::symlink_metadata(dir).map_err(|e| cache_error(dir, &e))?;
+    if !meta.is_dir() {
+        return Err(Error::Cache(format!(
+            "cache directory {} is not a directory (a symlink?): remove it",
+            dir.display()
+        )));
     }
+    if meta.uid() != euid() {
+        return Err(Error::Cache(format!(
+            "cache directory {} belongs to another user: remove it or set MFA_SESSION_CACHE_DIR",
+            dir.display()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| cache_error(dir, &e))?;
+        eprintln!(
+            "mfa-session: warning: cache directory {} was open to other users (mode {:o}): repaired to 0700",
+            dir.display(),
+            meta.mode() & 0o777
+        );
+    }
+    Ok(())
+}
+
+/// Replaces `path` (in `dir`) with `bytes` so that a crash at any point leaves the old file or
+/// the new one: a 0600 temp file, fsync, rename, fsync of the directory.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> io::Result<()> {
+        let _ = fs::remove_file(&tmp);
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        cache_error(dir, &e)
+    })
 }
 
 /// Reads a file only if it is a regular file, ours, private and small. Never follows a symlink.
@@ -305,7 +406,7 @@ mod tests {
     #[test]
     fn round_trip_with_private_permissions() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::new(tmp.path().join("a/b"));
+        let store = Store::new(&tmp.path().join("a/b"));
         assert!(matches!(store.load("k"), Lookup::Miss(_)));
         store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
         let Lookup::Hit(e) = store.load("k") else {
@@ -322,9 +423,9 @@ mod tests {
     #[test]
     fn corrupt_truncated_huge_symlinked_or_open_files_are_misses() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::new(tmp.path().to_path_buf());
+        let store = Store::new(tmp.path());
         store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
-        let path = tmp.path().join("k.json");
+        let path = tmp.path().join("sessions/k.json");
         let full = fs::read(&path).unwrap();
         let write = |bytes: &[u8]| {
             fs::write(&path, bytes).unwrap();
@@ -348,7 +449,7 @@ mod tests {
     #[test]
     fn a_second_lock_waits_then_gives_up_with_a_clear_message() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::new(tmp.path().to_path_buf());
+        let store = Store::new(tmp.path());
         let held = store.lock("k", Duration::from_secs(1)).unwrap();
         let err = store.lock("k", Duration::from_millis(100)).unwrap_err();
         assert!(err.to_string().contains("held the lock"), "{err}");

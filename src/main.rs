@@ -11,7 +11,7 @@ mod session;
 mod sts;
 mod tty;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use error::{Code, Error};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,13 +35,20 @@ enum Command {
     Env(cmd::env::Args),
     Status(cmd::status::Args),
     Clear(cmd::clear::Args),
+    Prompt(cmd::prompt::Args),
+    Completions(cmd::completions::Args),
+    /// Print the man page (roff) on stdout.
+    Man,
+    /// List the profiles mfa-session serves (for shell completions).
+    #[command(name = "__profiles", hide = true)]
+    Profiles,
 }
 
 /// The prompt timeout when `MFA_SESSION_PROMPT_TIMEOUT` does not set one (seconds).
 const DEFAULT_PROMPT_TIMEOUT: u64 = 55;
 
-/// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session/sessions`,
-/// else the platform's cache directory.
+/// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session`, else the
+/// platform's cache directory's `mfa-session`.
 fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
     if let Some(dir) = env.get("MFA_SESSION_CACHE_DIR") {
         return Ok(PathBuf::from(dir));
@@ -54,7 +61,7 @@ fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
         .ok_or_else(|| {
             Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
         })?;
-    Ok(base.join("mfa-session").join("sessions"))
+    Ok(base.join("mfa-session"))
 }
 
 fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
@@ -69,7 +76,7 @@ fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
         })?,
     };
     Ok(session::Ctx {
-        store: cache::Store::new(cache_dir(&env)?),
+        store: cache::Store::new(&cache_dir(&env)?),
         env,
         clock,
         prompt_timeout: Duration::from_secs(prompt_timeout),
@@ -80,6 +87,11 @@ fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
 }
 
 fn run(cli: &Cli) -> Result<(), Error> {
+    match &cli.command {
+        Command::Completions(a) => return cmd::completions::run(a, Cli::command()),
+        Command::Man => return cmd::completions::man(Cli::command()),
+        _ => {}
+    }
     let ctx = build_ctx(cli.verbose)?;
     match &cli.command {
         Command::CredentialProcess(a) => cmd::credential_process::run(a, &ctx),
@@ -87,6 +99,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Env(a) => cmd::env::run(a, &ctx),
         Command::Status(a) => cmd::status::run(a, &ctx),
         Command::Clear(a) => cmd::clear::run(a, &ctx),
+        Command::Prompt(a) => cmd::prompt::run(a, &ctx),
+        Command::Profiles => cmd::completions::profiles(&ctx),
+        Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The provider chain: cache → long-term keys → MFA code → STS, under one lock per cache key.
 
-use crate::cache::{self, Entry, Lookup, Session, Store};
+use crate::cache::{self, Entry, Lookup, ProfileIndex, Session, Store};
 use crate::config::{self, ProfileConfig};
 use crate::env::{Clock, Env};
 use crate::error::Error;
@@ -68,12 +68,14 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
     let keys = config::load_long_term_keys(&set, &cfg)?;
     let key = cache::key(&keys.access_key_id, &cfg.mfa_serial);
     if let Some(session) = cached(ctx, &key, &cfg) {
+        index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
     }
     let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
     let _lock = ctx.store.lock(&key, wait)?;
     // Whoever held the lock before us may have just made the session we need.
     if let Some(session) = cached(ctx, &key, &cfg) {
+        index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
     }
     let info = PromptInfo {
@@ -95,14 +97,24 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         profile: cfg.name.clone(),
         session,
     };
-    if let Err(e) = ctx.store.save(&key, &entry) {
+    match ctx.store.save(&key, &entry) {
+        Ok(()) => index(ctx, &cfg.name, &key, &entry.session),
         // The session is valid: hand it out, and say why the next call will ask again.
-        eprintln!("mfa-session: warning: session not cached: {e}");
+        Err(e) => eprintln!("mfa-session: warning: session not cached: {e}"),
     }
     Ok(Resolved {
         cfg,
         session: entry.session,
     })
+}
+
+/// Lets the shell prompt find this profile's session without reading it.
+fn index(ctx: &Ctx, profile: &str, key: &str, session: &Session) {
+    let idx = ProfileIndex {
+        key: key.to_owned(),
+        expiration: session.expiration,
+    };
+    ctx.store.ensure_index(profile, &idx);
 }
 
 fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Option<Session> {
@@ -183,7 +195,7 @@ mod tests {
         Ctx {
             env,
             clock: Clock::fixed(now.parse().unwrap()),
-            store: Store::new(dir.join("cache")),
+            store: Store::new(&dir.join("cache")),
             prompt_timeout: Duration::from_secs(5),
             verbose: false,
             sts: Box::new(FakeSts(calls.clone())),

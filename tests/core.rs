@@ -40,6 +40,7 @@ fn cold_call_prompts_on_the_terminal_then_the_cache_serves_without_one() {
     assert_eq!(parse_process_output(&second), first);
     assert_eq!(sts_calls(&t.key_id), 1, "a cache hit makes no STS call");
     assert_eq!(mode(&t.cache_dir()), 0o700);
+    assert_eq!(mode(&t.cache_dir().join("sessions")), 0o700);
     assert_eq!(mode(&t.cache_file()), 0o600);
 }
 

@@ -9,7 +9,7 @@ use crate::session::Ctx;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The profile whose session to delete (default: $AWS_PROFILE).
-    #[arg(short = 'p', long, value_name = "NAME")]
+    #[arg(short = 'p', long, value_name = "PROFILE")]
     profile: Option<String>,
     /// Delete every cached session.
     #[arg(long, conflicts_with = "profile")]

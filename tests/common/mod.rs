@@ -156,7 +156,7 @@ impl TestEnv {
 
     /// The single cache file (panics unless exactly one).
     pub fn cache_file(&self) -> PathBuf {
-        let files: Vec<_> = std::fs::read_dir(self.cache_dir())
+        let files: Vec<_> = std::fs::read_dir(self.cache_dir().join("sessions"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))

@@ -1,0 +1,168 @@
+//! Shell integration: the prompt segment, completions and the shell/ snippets, in real bash, zsh
+//! and fish, against sessions made through the local emulator.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+#[allow(clippy::disallowed_methods)] // PATH from the real environment
+fn real_path() -> String {
+    std::env::var("PATH").unwrap_or_default()
+}
+
+fn warm(t: &TestEnv, profile: &str, code: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    let out = run(&mut t.with_tty(&[code], BIN, &["credential-process", "-p", profile]));
+    let v = parse_process_output(&ok(&out));
+    chrono::DateTime::parse_from_rfc3339(v["Expiration"].as_str().unwrap()).unwrap()
+}
+
+fn before(exp: chrono::DateTime<chrono::FixedOffset>, secs: i64) -> String {
+    (exp - chrono::TimeDelta::seconds(secs)).to_rfc3339()
+}
+
+/// A shell with the test's environment and the binary's directory first on PATH.
+fn shell(t: &TestEnv, sh: &str, script: &str) -> Command {
+    let dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", dir.display(), real_path());
+    let mut cmd = t.no_tty(sh, &["-c", script]);
+    cmd.env("PATH", path).env(
+        "SNIPPETS",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("shell"),
+    );
+    cmd
+}
+
+#[test]
+fn prompt_shows_live_near_expiry_expired_and_absent_sessions() {
+    let t = TestEnv::new("promptforms");
+    let exp = warm(&t, "work", "123456");
+    let prompt = |now: String, extra: &[(&str, &str)]| {
+        let mut cmd = t.mfa(&["prompt"]);
+        cmd.env("MFA_SESSION_PROFILE", "work")
+            .env("MFA_SESSION_TEST_NOW", now);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        ok(&run(&mut cmd))
+    };
+    assert_eq!(prompt(before(exp, 3 * 3600 + 12 * 60), &[]), "work 3h12m\n");
+    assert_eq!(prompt(before(exp, 12 * 60), &[]), "work 12m!\n");
+    assert_eq!(prompt(before(exp, -1), &[]), "work expired\n");
+    let custom = ok(&run(t
+        .mfa(&["prompt", "--format", "<{profile}|{expiration}>"])
+        .env("AWS_PROFILE", "work")));
+    assert_eq!(
+        custom,
+        format!("<work|{}>\n", exp.format("%Y-%m-%dT%H:%M:%SZ"))
+    );
+    // Colours only when asked or on a terminal, and never with NO_COLOR.
+    let coloured = ok(&run(t
+        .mfa(&["prompt", "--color", "always"])
+        .env("AWS_PROFILE", "work")));
+    assert!(coloured.starts_with("\x1b[32mwork "), "{coloured:?}");
+    let plain = ok(&run(t
+        .mfa(&["prompt", "--color", "always"])
+        .env("AWS_PROFILE", "work")
+        .env("NO_COLOR", "1")));
+    assert!(!plain.contains('\x1b'));
+    // No profile, or a profile without a session: nothing at all.
+    assert_eq!(ok(&run(&mut t.mfa(&["prompt"]))), "");
+    assert_eq!(ok(&run(t.mfa(&["prompt"]).env("AWS_PROFILE", "other"))), "");
+}
+
+#[test]
+fn profiles_sharing_a_session_both_show_it_once_used() {
+    let t = TestEnv::new("promptshared");
+    t.write_config(&format!(
+        "[profile twin]\nmfa_serial = {}\nmfa_session_source_profile = work-lt\n",
+        t.serial
+    ));
+    warm(&t, "work", "123456");
+    assert_eq!(ok(&run(t.mfa(&["prompt"]).env("AWS_PROFILE", "twin"))), "");
+    ok(&run(&mut t.mfa(&["credential-process", "-p", "twin"])));
+    assert_eq!(sts_calls(&t.key_id), 1, "twin shares work's session");
+    assert!(ok(&run(t.mfa(&["prompt"]).env("AWS_PROFILE", "twin"))).starts_with("twin 11h"));
+    ok(&run(&mut t.mfa(&["clear", "-p", "work"])));
+    assert_eq!(
+        ok(&run(t.mfa(&["prompt"]).env("AWS_PROFILE", "twin"))),
+        "",
+        "cleared with the session"
+    );
+}
+
+#[test]
+fn completions_load_and_complete_profile_names_in_bash_zsh_and_fish() {
+    let t = TestEnv::new("completions");
+    t.write_config("[profile other]\nmfa_serial = arn:aws:iam::123456789012:mfa/o\nmfa_session_source_profile = work-lt\n");
+    let bash = r#"source <(mfa-session completions bash)
+        COMP_WORDS=(mfa-session exec -p o); COMP_CWORD=3; _mfa_session_with_profiles mfa-session o -p
+        echo "${COMPREPLY[*]}"
+        COMP_WORDS=(mfa-session st); COMP_CWORD=1; _mfa_session_with_profiles mfa-session st mfa-session
+        echo "${COMPREPLY[*]}""#;
+    assert_eq!(ok(&run(&mut shell(&t, "bash", bash))), "other\nstatus\n");
+    let zsh = "autoload -Uz compinit && compinit -i -D -d $HOME/.zcompdump; source <(mfa-session completions zsh); \
+               print $+functions[_mfa-session] $+functions[_mfa_session_profiles]; mfa-session __profiles";
+    assert_eq!(ok(&run(&mut shell(&t, "zsh", zsh))), "1 1\nother\nwork\n");
+    let fish = "mfa-session completions fish | source; complete -C 'mfa-session exec -p '";
+    let out = ok(&run(&mut shell(&t, "fish", fish)));
+    assert_eq!(
+        out.lines()
+            .map(|l| l.split('\t').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["other", "work"]
+    );
+    for other in ["powershell", "elvish"] {
+        assert!(ok(&run(&mut t.mfa(&["completions", other]))).contains("mfa-session"));
+    }
+    let man = ok(&run(&mut t.mfa(&["man"])));
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH mfa-session 1"),
+        "{man}"
+    );
+}
+
+#[test]
+fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
+    let t = TestEnv::new("snippets");
+    let exp = warm(&t, "work", "123456");
+    let now = before(exp, 3 * 3600 + 12 * 60);
+    let cases = [
+        (
+            "bash",
+            r#"source "$SNIPPETS/mfa-session.bash"
+            echo "[$(__mfa_session_ps1)]"
+            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset}"
+            mfa work sh -c 'echo "child $MFA_SESSION_PROFILE"'
+            mfa off; echo "[$(__mfa_session_ps1)]""#,
+        ),
+        (
+            "zsh",
+            r#"source "$SNIPPETS/mfa-session.zsh"
+            echo "[$(__mfa_session_ps1)]"
+            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset}"
+            mfa work sh -c 'echo "child $MFA_SESSION_PROFILE"'
+            mfa off; echo "[$(__mfa_session_ps1)]""#,
+        ),
+        (
+            "fish",
+            r#"source "$SNIPPETS/mfa-session.fish"
+            set p (__mfa_session_prompt); echo "[$p]"
+            mfa work; set p (__mfa_session_prompt); set k (string sub -l 4 $AWS_ACCESS_KEY_ID)
+            set -q AWS_PROFILE; and set a set; or set a unset; echo "[$p] $k $a"
+            mfa work sh -c 'echo "child $MFA_SESSION_PROFILE"'
+            mfa off; set p (__mfa_session_prompt); echo "[$p]""#,
+        ),
+    ];
+    for (sh, script) in cases {
+        let out = run(shell(&t, sh, script)
+            .env("AWS_PROFILE", "nothing-here")
+            .env("MFA_SESSION_TEST_NOW", &now));
+        assert_eq!(
+            ok(&out),
+            "[]\n[ (work 3h12m)] AKIA unset\nchild work\n[]\n",
+            "{sh}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(sts_calls(&t.key_id), 1);
+}
