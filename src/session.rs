@@ -14,6 +14,9 @@ use std::time::Duration;
 pub trait CodeSource {
     /// Gets one code for the device in `info`.
     fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error>;
+
+    /// Shows progress where the user looks (the terminal); never on stdout.
+    fn progress(&self, _msg: &str) {}
 }
 
 /// The terminal prompt.
@@ -22,6 +25,10 @@ pub struct Terminal;
 impl CodeSource for Terminal {
     fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error> {
         crate::tty::ask_code(info)
+    }
+
+    fn progress(&self, msg: &str) {
+        crate::tty::note(msg);
     }
 }
 
@@ -84,6 +91,7 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         timeout: ctx.prompt_timeout,
     };
     let code = ctx.codes.code(&info)?;
+    ctx.codes.progress("checking the code with AWS STS...");
     ctx.log(format_args!(
         "calling sts:GetSessionToken in {} with key {}",
         cfg.sts_region(),

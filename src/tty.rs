@@ -89,6 +89,13 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
     unreachable!("the loop returns on its last attempt")
 }
 
+/// Writes one line of progress on the controlling terminal, if there is one.
+pub fn note(msg: &str) {
+    if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
+        let _ = writeln!(tty, "{msg}");
+    }
+}
+
 /// Reads lines from the terminal on a thread so the caller can time out. The thread is left
 /// blocked in `read` if the user never answers; the process exits soon after anyway.
 fn spawn_line_reader(tty: File) -> mpsc::Receiver<Option<Secret>> {
