@@ -103,6 +103,31 @@ impl Store {
         }
     }
 
+    fn step_path(&self, mfa_serial: &str) -> PathBuf {
+        self.root.join("steps").join(key("step", mfa_serial))
+    }
+
+    /// The last TOTP time step whose code AWS accepted for this device (no secret in it).
+    pub fn last_step(&self, mfa_serial: &str) -> Option<u64> {
+        let bytes = read_private_file(&self.step_path(mfa_serial)).ok()?;
+        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
+    }
+
+    /// Remembers that the code of `step` was used for this device.
+    pub fn save_step(&self, mfa_serial: &str, step: u64) {
+        let dir = self.root.join("steps");
+        let result = self.ensure_private(&dir).and_then(|()| {
+            write_atomically(
+                &dir,
+                &self.step_path(mfa_serial),
+                step.to_string().as_bytes(),
+            )
+        });
+        if let Err(e) = result {
+            eprintln!("mfa-session: warning: used-code record not written: {e}");
+        }
+    }
+
     /// Makes the root and `sub` private directories.
     fn ensure_private(&self, sub: &Path) -> Result<(), Error> {
         ensure_private_dir(&self.root)?;
@@ -310,6 +335,12 @@ fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
 /// Replaces `path` (in `dir`) with `bytes` so that a crash at any point leaves the old file or
 /// the new one: a 0600 temp file, fsync, rename, fsync of the directory.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    replace_file(dir, path, bytes, 0o600).map_err(|e| cache_error(dir, &e))
+}
+
+/// Atomically replaces `path` with `bytes` (temp file of `mode` in the same directory, fsync,
+/// rename, fsync of the directory), never following a symlink at the temp path.
+pub fn replace_file(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let write = || -> io::Result<()> {
@@ -317,7 +348,7 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> 
         let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0o600)
+            .mode(mode)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&tmp)?;
         f.write_all(bytes)?;
@@ -325,9 +356,8 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> 
         fs::rename(&tmp, path)?;
         File::open(dir)?.sync_all()
     };
-    write().map_err(|e| {
+    write().inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
-        cache_error(dir, &e)
     })
 }
 

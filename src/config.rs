@@ -3,7 +3,7 @@
 use crate::env::Env;
 use crate::error::Error;
 use crate::secret::Secret;
-use aws_config::profile::{Profile, ProfileSet};
+pub use aws_config::profile::{Profile, ProfileSet};
 use std::borrow::Cow;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
@@ -17,19 +17,47 @@ pub const DEFAULT_DURATION: u32 = 43_200;
 /// The region of STS's global endpoint, used when none is configured.
 pub const GLOBAL_STS_REGION: &str = "us-east-1";
 
+/// The profile key naming the long-term access key id kept in the keyring (not a secret; it
+/// lets the cache-hit path find the session without opening the keyring).
+pub const KEY_ID_KEY: &str = "mfa_session_access_key_id";
+
+/// Where a profile's long-term keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// In this profile of the shared credentials (or config) file.
+    Profile(String),
+    /// In the OS keyring, under this access key id.
+    Keyring(String),
+}
+
+/// A forced MFA code source (`mfa_code_source`); without it, the documented order applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForcedSource {
+    /// The TOTP seed in the keyring.
+    Seed,
+    /// The `mfa_process` command.
+    Process,
+    /// The terminal prompt.
+    Prompt,
+}
+
 /// A profile that mfa-session makes sessions for, validated.
 #[derive(Debug, Clone)]
 pub struct ProfileConfig {
     /// The profile's name.
     pub name: String,
-    /// The profile holding the long-term keys.
-    pub source_profile: String,
+    /// Where the long-term keys are.
+    pub keys: KeySource,
     /// The MFA device's serial number or ARN.
     pub mfa_serial: String,
     /// Requested session length in seconds.
     pub duration_seconds: u32,
     /// Region for STS, where configured (profile or environment).
     pub region: Option<String>,
+    /// A command printing an MFA code (`mfa_process`, as in aws-vault).
+    pub mfa_process: Option<String>,
+    /// A forced MFA code source.
+    pub code_source: Option<ForcedSource>,
 }
 
 impl ProfileConfig {
@@ -96,21 +124,22 @@ pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<Profil
             config_file_hint(env)
         ))
     })?;
-    let source_profile = profile
-        .get(SOURCE_KEY)
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let source_profile = source_profile.ok_or_else(|| {
-        Error::Config(format!(
-            "profile '{name}' has no {SOURCE_KEY}: add `{SOURCE_KEY} = NAME` naming the profile that holds your long-term keys"
-        ))
-    })?;
-    if source_profile == name {
-        return Err(Error::Config(format!(
-            "profile '{name}' names itself as {SOURCE_KEY}, which would loop: name the profile that holds your long-term keys"
-        )));
-    }
-    let source = set.get_profile(source_profile);
+    let source_profile = non_empty(profile, SOURCE_KEY);
+    let keys = match (source_profile, non_empty(profile, KEY_ID_KEY)) {
+        (Some(src), _) if src == name => {
+            return Err(Error::Config(format!(
+                "profile '{name}' names itself as {SOURCE_KEY}, which would loop: name the profile that holds your long-term keys"
+            )));
+        }
+        (Some(src), _) => KeySource::Profile(src.to_owned()),
+        (None, Some(id)) => KeySource::Keyring(id.to_owned()),
+        (None, None) => {
+            return Err(Error::Config(format!(
+                "profile '{name}' has no long-term keys: run `mfa-session add {name}` to keep them in the OS keyring, or add `{SOURCE_KEY} = NAME` naming the profile that holds them"
+            )));
+        }
+    };
+    let source = source_profile.and_then(|s| set.get_profile(s));
     let mfa_serial = profile
         .get("mfa_serial")
         .or_else(|| source.and_then(|s| s.get("mfa_serial")))
@@ -133,18 +162,55 @@ pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<Profil
         .or_else(|| profile.get("region"))
         .or_else(|| source.and_then(|s| s.get("region")))
         .map(str::to_owned);
+    let code_source = match non_empty(profile, "mfa_code_source") {
+        None => None,
+        Some("seed") => Some(ForcedSource::Seed),
+        Some("process") => Some(ForcedSource::Process),
+        Some("prompt") => Some(ForcedSource::Prompt),
+        Some(other) => {
+            return Err(Error::Config(format!(
+                "profile '{name}': mfa_code_source '{other}' is not one of seed, process, prompt: fix or remove it"
+            )));
+        }
+    };
     Ok(ProfileConfig {
         name: name.to_owned(),
-        source_profile: source_profile.to_owned(),
+        keys,
         mfa_serial: mfa_serial.to_owned(),
         duration_seconds,
         region,
+        mfa_process: non_empty(profile, "mfa_process").map(str::to_owned),
+        code_source,
     })
+}
+
+impl ProfileConfig {
+    /// The long-term access key id, where it is known without reading a secret.
+    pub fn key_id_hint(&self) -> Option<&str> {
+        match &self.keys {
+            KeySource::Keyring(id) => Some(id),
+            KeySource::Profile(_) => None,
+        }
+    }
+
+    /// Where the keys are, for messages.
+    pub fn key_location(&self) -> String {
+        match &self.keys {
+            KeySource::Profile(p) => format!("profile '{p}'"),
+            KeySource::Keyring(_) => format!("the OS keyring (profile '{}')", self.name),
+        }
+    }
 }
 
 /// Reads the long-term keys of the profile's source profile. Never follows a `credential_process`.
 pub fn load_long_term_keys(set: &ProfileSet, cfg: &ProfileConfig) -> Result<LongTermKeys, Error> {
-    let (name, src) = (&cfg.name, &cfg.source_profile);
+    let KeySource::Profile(src) = &cfg.keys else {
+        return Err(Error::Config(format!(
+            "profile '{}' keeps its keys in the OS keyring",
+            cfg.name
+        )));
+    };
+    let name = &cfg.name;
     let source = set.get_profile(src).ok_or_else(|| {
         Error::Config(format!(
             "profile '{src}' ({SOURCE_KEY} of '{name}') is not in the AWS credentials or config file: add [{src}] with your long-term keys to ~/.aws/credentials"
@@ -214,6 +280,19 @@ pub fn parse_duration(value: &str) -> Result<u32, String> {
     }
 }
 
+/// The profiles mfa-session serves (they name a source profile or a keyring key), sorted.
+pub fn session_profiles(set: &ProfileSet) -> Vec<&str> {
+    let mut names: Vec<&str> = set
+        .profiles()
+        .filter(|n| {
+            set.get_profile(n)
+                .is_some_and(|p| p.get(SOURCE_KEY).is_some() || p.get(KEY_ID_KEY).is_some())
+        })
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 fn non_empty<'a>(p: &'a Profile, key: &str) -> Option<&'a str> {
     p.get(key).map(str::trim).filter(|s| !s.is_empty())
 }
@@ -221,6 +300,31 @@ fn non_empty<'a>(p: &'a Profile, key: &str) -> Option<&'a str> {
 fn runs_mfa_session(p: &Profile) -> bool {
     p.get("credential_process")
         .is_some_and(|c| c.contains("mfa-session"))
+}
+
+/// The config file's path, as the SDKs find it (`AWS_CONFIG_FILE`, else `~/.aws/config`).
+pub fn config_file_path(env: &Env) -> std::path::PathBuf {
+    aws_file(env, "AWS_CONFIG_FILE", "config")
+}
+
+/// The credentials file's path (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`).
+pub fn credentials_file_path(env: &Env) -> std::path::PathBuf {
+    aws_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
+}
+
+fn aws_file(env: &Env, var: &str, name: &str) -> std::path::PathBuf {
+    let home = env
+        .get("HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(dirs::home_dir)
+        .unwrap_or_default();
+    match env.get(var) {
+        Some(p) if p == "~" || p.starts_with("~/") => {
+            home.join(p.trim_start_matches('~').trim_start_matches('/'))
+        }
+        Some(p) => std::path::PathBuf::from(p),
+        None => home.join(".aws").join(name),
+    }
 }
 
 fn config_file_hint(env: &Env) -> String {

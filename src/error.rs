@@ -24,6 +24,9 @@ pub enum Error {
     /// The command given to `exec` could not be started.
     #[error("{0}")]
     Exec(String),
+    /// The OS keyring is missing, locked or failing.
+    #[error("{0}")]
+    Keyring(String),
 }
 
 /// Exit codes. Stable: scripts may branch on them.
@@ -46,6 +49,8 @@ pub enum Code {
     Unavailable = 6,
     /// Cache or lock problem.
     Cache = 7,
+    /// The OS keyring is missing, locked or failing.
+    Keyring = 8,
     /// `exec` could not start the command.
     Exec = 127,
 }
@@ -67,6 +72,7 @@ pub fn code_of(err: &anyhow::Error) -> Code {
             Error::Unavailable(_) => Code::Unavailable,
             Error::Cache(_) => Code::Cache,
             Error::Exec(_) => Code::Exec,
+            Error::Keyring(_) => Code::Keyring,
         })
 }
 

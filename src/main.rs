@@ -2,13 +2,17 @@
 
 mod cache;
 mod cmd;
+mod code;
 mod config;
+mod config_edit;
 mod env;
 mod error;
 mod plan;
 mod secret;
+mod secrets;
 mod session;
 mod sts;
+mod totp;
 mod tty;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -36,6 +40,13 @@ enum Command {
     Status(cmd::status::Args),
     Clear(cmd::clear::Args),
     Prompt(cmd::prompt::Args),
+    Add(cmd::keys::AddArgs),
+    Remove(cmd::keys::RemoveArgs),
+    List(cmd::keys::ListArgs),
+    /// Manage TOTP seeds in the OS keyring.
+    #[command(subcommand)]
+    Seed(cmd::seed::SeedCmd),
+    Code(cmd::seed::CodeArgs),
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.
     Man,
@@ -67,22 +78,30 @@ fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
 fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
     let env = env::Env::real();
     let clock = env::Clock::from_env(&env).map_err(Error::Config)?;
-    let prompt_timeout = match env.get("MFA_SESSION_PROMPT_TIMEOUT") {
-        None => DEFAULT_PROMPT_TIMEOUT,
-        Some(v) => v.parse().ok().filter(|n| (1..=600).contains(n)).ok_or_else(|| {
-            Error::Config(format!(
-                "MFA_SESSION_PROMPT_TIMEOUT '{v}' is not a number of seconds from 1 to 600: fix or unset it"
-            ))
-        })?,
+    let seconds = |var: &str, default: u64| match env.get(var) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (1..=600).contains(n))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{var} '{v}' is not a number of seconds from 1 to 600: fix or unset it"
+                ))
+            }),
     };
+    let prompt_timeout = seconds("MFA_SESSION_PROMPT_TIMEOUT", DEFAULT_PROMPT_TIMEOUT)?;
+    let process_timeout = seconds("MFA_SESSION_PROCESS_TIMEOUT", 30)?;
     Ok(session::Ctx {
         store: cache::Store::new(&cache_dir(&env)?),
         env,
         clock,
         prompt_timeout: Duration::from_secs(prompt_timeout),
+        process_timeout: Duration::from_secs(process_timeout),
         verbose,
         sts: Box::new(sts::AwsSts),
         codes: Box::new(session::Terminal),
+        secrets: Box::new(secrets::Keyring::platform()),
     })
 }
 
@@ -101,6 +120,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Clear(a) => cmd::clear::run(a, &ctx),
         Command::Prompt(a) => cmd::prompt::run(a, &ctx),
         Command::Profiles => cmd::completions::profiles(&ctx),
+        Command::Add(a) => cmd::keys::add(a, &ctx),
+        Command::Remove(a) => cmd::keys::remove(a, &ctx),
+        Command::List(a) => cmd::keys::list(a, &ctx),
+        Command::Seed(c) => cmd::seed::run(c, &ctx),
+        Command::Code(a) => cmd::seed::code(a, &ctx),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }

@@ -1,11 +1,13 @@
 //! The provider chain: cache → long-term keys → MFA code → STS, under one lock per cache key.
 
 use crate::cache::{self, Entry, Lookup, ProfileIndex, Session, Store};
-use crate::config::{self, ProfileConfig};
+use crate::code;
+use crate::config::{self, KeySource, LongTermKeys, ProfileConfig};
 use crate::env::{Clock, Env};
 use crate::error::Error;
 use crate::plan::{Action, plan};
 use crate::secret::{Secret, mask_key_id};
+use crate::secrets::{Item, SecretStore};
 use crate::sts::{Exchange, STS_TIMEOUT};
 use crate::tty::PromptInfo;
 use std::time::Duration;
@@ -15,8 +17,9 @@ pub trait CodeSource {
     /// Gets one code for the device in `info`.
     fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error>;
 
-    /// Shows progress where the user looks (the terminal); never on stdout.
-    fn progress(&self, _msg: &str) {}
+    /// Shows progress on the terminal (never stdout); `important` ones also on stderr when
+    /// there is no terminal.
+    fn progress(&self, _msg: &str, _important: bool) {}
 }
 
 /// The terminal prompt.
@@ -27,8 +30,8 @@ impl CodeSource for Terminal {
         crate::tty::ask_code(info)
     }
 
-    fn progress(&self, msg: &str) {
-        crate::tty::note(msg);
+    fn progress(&self, msg: &str, important: bool) {
+        crate::tty::note(msg, important);
     }
 }
 
@@ -42,12 +45,16 @@ pub struct Ctx {
     pub store: Store,
     /// How long the user has to type a code.
     pub prompt_timeout: Duration,
+    /// How long an `mfa_process` may take (a YubiKey waits for a touch).
+    pub process_timeout: Duration,
     /// Print diagnostics (never secrets) on stderr.
     pub verbose: bool,
     /// STS.
     pub sts: Box<dyn Exchange>,
-    /// MFA codes.
+    /// MFA codes typed at the terminal.
     pub codes: Box<dyn CodeSource>,
+    /// Secrets: long-term keys and TOTP seeds.
+    pub secrets: Box<dyn SecretStore>,
 }
 
 impl Ctx {
@@ -70,10 +77,24 @@ pub struct Resolved {
 /// Returns a session for profile `name`: from the cache when it is fresh enough, else from one
 /// MFA exchange shared with every concurrent caller for the same keys and device.
 pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
+    if ctx.env.get(code::IN_PROCESS_VAR).is_some() {
+        return Err(Error::Config(
+            "mfa-session was started by an mfa_process command, which would loop: mfa_process must print a code without calling AWS through mfa-session".into(),
+        ));
+    }
     let set = config::load_profiles(&ctx.env)?;
     let cfg = config::resolve_profile(&set, name, &ctx.env)?;
-    let keys = config::load_long_term_keys(&set, &cfg)?;
-    let key = cache::key(&keys.access_key_id, &cfg.mfa_serial);
+    // Keys in a file are read now (cheap); keys in the keyring only when an exchange is needed.
+    let file_keys = match cfg.keys {
+        KeySource::Profile(_) => Some(config::load_long_term_keys(&set, &cfg)?),
+        KeySource::Keyring(_) => None,
+    };
+    let key_id = match (&file_keys, cfg.key_id_hint()) {
+        (Some(k), _) => k.access_key_id.clone(),
+        (None, Some(id)) => id.to_owned(),
+        (None, None) => unreachable!("a keyring profile names its key id"),
+    };
+    let key = cache::key(&key_id, &cfg.mfa_serial);
     if let Some(session) = cached(ctx, &key, &cfg) {
         index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
@@ -85,19 +106,23 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
     }
-    let info = PromptInfo {
-        profile: &cfg.name,
-        mfa_serial: &cfg.mfa_serial,
-        timeout: ctx.prompt_timeout,
+    let keys = match file_keys {
+        Some(k) => k,
+        None => keyring_keys(ctx, &cfg, &key_id)?,
     };
-    let code = ctx.codes.code(&info)?;
-    ctx.codes.progress("checking the code with AWS STS...");
+    let code = code::get_code(ctx, &cfg)?;
+    ctx.codes
+        .progress("checking the code with AWS STS...", false);
     ctx.log(format_args!(
         "calling sts:GetSessionToken in {} with key {}",
         cfg.sts_region(),
         mask_key_id(&keys.access_key_id)
     ));
-    let session = ctx.sts.get_session_token(&cfg, &keys, &code)?;
+    let session = ctx
+        .sts
+        .get_session_token(&cfg, &keys, &code.value)
+        .map_err(|e| code::explain_rejection(e, &cfg, &code))?;
+    code::record_use(ctx, &cfg, &code);
     let entry = Entry {
         version: 1,
         mfa_serial: cfg.mfa_serial.clone(),
@@ -113,6 +138,50 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
     Ok(Resolved {
         cfg,
         session: entry.session,
+    })
+}
+
+/// The long-term keys kept in the keyring for a profile, checked against the key id its
+/// config names (the cache is keyed by that id).
+pub fn keyring_keys(ctx: &Ctx, cfg: &ProfileConfig, key_id: &str) -> Result<LongTermKeys, Error> {
+    let name = &cfg.name;
+    let stored = ctx.secrets.get(name, Item::Keys)?.ok_or_else(|| {
+        Error::Config(format!(
+            "profile '{name}' names key {} but {} holds no keys for it: run `mfa-session add {name}`",
+            mask_key_id(key_id),
+            ctx.secrets.name()
+        ))
+    })?;
+    let keys = parse_stored_keys(&stored).ok_or_else(|| {
+        Error::Config(format!(
+            "the keys stored for profile '{name}' are unreadable: run `mfa-session add {name}` again"
+        ))
+    })?;
+    if keys.access_key_id != key_id {
+        return Err(Error::Config(format!(
+            "{} holds key {} for profile '{name}' but its config names {}: run `mfa-session add {name}` again",
+            ctx.secrets.name(),
+            mask_key_id(&keys.access_key_id),
+            mask_key_id(key_id)
+        )));
+    }
+    Ok(keys)
+}
+
+/// The keyring form of long-term keys: `{"AccessKeyId": ..., "SecretAccessKey": ...}`.
+pub fn stored_keys(keys: &LongTermKeys) -> Secret {
+    let json = serde_json::json!({
+        "AccessKeyId": keys.access_key_id,
+        "SecretAccessKey": keys.secret_access_key.expose(),
+    });
+    Secret::new(json.to_string())
+}
+
+fn parse_stored_keys(stored: &Secret) -> Option<LongTermKeys> {
+    let v: serde_json::Value = serde_json::from_str(stored.expose()).ok()?;
+    Some(LongTermKeys {
+        access_key_id: v["AccessKeyId"].as_str()?.to_owned(),
+        secret_access_key: Secret::new(v["SecretAccessKey"].as_str()?),
     })
 }
 
@@ -205,9 +274,13 @@ mod tests {
             clock: Clock::fixed(now.parse().unwrap()),
             store: Store::new(&dir.join("cache")),
             prompt_timeout: Duration::from_secs(5),
+            process_timeout: Duration::from_secs(5),
             verbose: false,
             sts: Box::new(FakeSts(calls.clone())),
             codes: Box::new(FakeCode),
+            secrets: Box::new(crate::secrets::Keyring::with_store(
+                keyring_core::mock::Store::new().unwrap(),
+            )),
         }
     }
 

@@ -116,7 +116,7 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
     };
     let region = cfg.sts_region();
     let key = mask_key_id(&keys.access_key_id);
-    let src = &cfg.source_profile;
+    let src = cfg.key_location();
     match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
@@ -129,13 +129,13 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
                     ))
                 }
                 "AccessDenied" => Error::Denied(format!(
-                    "AWS denied sts:GetSessionToken to key {key} of profile '{src}' ({msg}): allow sts:GetSessionToken in the user's policy (`mfa-session policy` prints one)"
+                    "AWS denied sts:GetSessionToken to key {key} of {src} ({msg}): allow sts:GetSessionToken in the user's policy (`mfa-session policy` prints one)"
                 )),
                 "InvalidClientTokenId" => Error::Denied(format!(
-                    "AWS does not know access key {key} of profile '{src}' (InvalidClientTokenId): it was deleted or mistyped; update ~/.aws/credentials"
+                    "AWS does not know access key {key} of {src} (InvalidClientTokenId): it was deleted or mistyped; store the right keys"
                 )),
                 "SignatureDoesNotMatch" => Error::Denied(format!(
-                    "the secret key of profile '{src}' does not match access key {key} (SignatureDoesNotMatch): fix aws_secret_access_key in ~/.aws/credentials"
+                    "the secret key in {src} does not match access key {key} (SignatureDoesNotMatch): store the right secret key"
                 )),
                 c @ ("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
                     Error::Unavailable(format!(

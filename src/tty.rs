@@ -89,10 +89,15 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
     unreachable!("the loop returns on its last attempt")
 }
 
-/// Writes one line of progress on the controlling terminal, if there is one.
-pub fn note(msg: &str) {
-    if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
-        let _ = writeln!(tty, "{msg}");
+/// Writes one line of progress on the controlling terminal; with none, on stderr only when
+/// `or_stderr` (botocore shows stderr only on failure, so routine progress stays off it).
+pub fn note(msg: &str, or_stderr: bool) {
+    match OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(mut tty) => {
+            let _ = writeln!(tty, "{msg}");
+        }
+        Err(_) if or_stderr => eprintln!("mfa-session: {msg}"),
+        Err(_) => {}
     }
 }
 

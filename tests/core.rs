@@ -231,7 +231,7 @@ fn config_mistakes_fail_before_any_network_call_with_one_clear_line() {
     let base = format!("mfa_serial = {serial}\nmfa_session_source_profile = work-lt\n");
     let cases: Vec<(String, &str)> = vec![
         (String::new(), "profile 'work' is not in the AWS config files"),
-        (format!("[profile work]\nmfa_serial = {serial}\n"), "has no mfa_session_source_profile"),
+        (format!("[profile work]\nmfa_serial = {serial}\n"), "has no long-term keys: run `mfa-session add work`"),
         ("[profile work]\nmfa_session_source_profile = work-lt\n".into(), "has no mfa_serial"),
         (format!("[profile work]\n{base}duration_seconds = abc\n"), "'abc' is not a whole number"),
         (format!("[profile work]\n{base}duration_seconds = 200000\n"), "200000 is out of range"),

@@ -1,7 +1,7 @@
 //! `completions` and `man`: shell completions (profile names completed from the config file)
 //! and the man page, generated from the same clap definitions as `--help`.
 
-use crate::config::{self, SOURCE_KEY};
+use crate::config;
 use crate::error::Error;
 use crate::session::Ctx;
 use clap_complete::Shell;
@@ -83,14 +83,7 @@ pub fn man(cmd: clap::Command) -> Result<(), Error> {
 /// Prints the names of the profiles mfa-session serves, one a line (for completions).
 pub fn profiles(ctx: &Ctx) -> Result<(), Error> {
     let set = config::load_profiles(&ctx.env)?;
-    let mut names: Vec<&str> = set
-        .profiles()
-        .filter(|n| {
-            set.get_profile(n)
-                .is_some_and(|p| p.get(SOURCE_KEY).is_some())
-        })
-        .collect();
-    names.sort_unstable();
+    let names = config::session_profiles(&set);
     for n in names {
         println!("{n}");
     }

@@ -5,7 +5,9 @@ pub mod completions;
 pub mod credential_process;
 pub mod env;
 pub mod exec;
+pub mod keys;
 pub mod prompt;
+pub mod seed;
 pub mod status;
 
 /// `--profile/-p`, shared by every command that works on one profile.

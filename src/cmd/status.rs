@@ -2,7 +2,7 @@
 
 use crate::cache::{self, Lookup};
 use crate::cmd::env::rfc3339;
-use crate::config::{self, SOURCE_KEY};
+use crate::config;
 use crate::error::Error;
 use crate::plan::{Action, plan};
 use crate::session::Ctx;
@@ -76,14 +76,7 @@ pub fn human(secs: i64) -> String {
 /// Prints the table (or JSON) on stdout.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let set = config::load_profiles(&ctx.env)?;
-    let mut names: Vec<&str> = set
-        .profiles()
-        .filter(|n| {
-            set.get_profile(n)
-                .is_some_and(|p| p.get(SOURCE_KEY).is_some())
-        })
-        .collect();
-    names.sort_unstable();
+    let names = config::session_profiles(&set);
     let rows: Vec<Row> = names.iter().map(|n| row(ctx, &set, n)).collect();
     if args.json {
         println!(
@@ -93,7 +86,9 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         return Ok(());
     }
     if rows.is_empty() {
-        println!("no profile has {SOURCE_KEY}: see `mfa-session --help` to set one up");
+        println!(
+            "no profile uses mfa-session yet: run `mfa-session add PROFILE`, or see the README"
+        );
         return Ok(());
     }
     println!(

@@ -112,7 +112,7 @@ impl TestEnv {
             .collect();
         let t = TestEnv {
             tmp,
-            key_id: format!("AKIA{tag}"),
+            key_id: format!("AKIA{tag:0>16}"),
             serial: format!("arn:aws:iam::123456789012:mfa/{name}"),
         };
         std::fs::create_dir_all(t.home().join(".aws")).unwrap();

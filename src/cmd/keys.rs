@@ -1,0 +1,305 @@
+//! `add`, `remove` and `list`: long-term keys in the OS keyring, and the profiles that use them.
+
+use crate::cache;
+use crate::config::{self, KEY_ID_KEY, KeySource, LongTermKeys, SOURCE_KEY};
+use crate::config_edit;
+use crate::error::Error;
+use crate::secret::{Secret, mask_key_id};
+use crate::secrets::Item;
+use crate::session::{Ctx, stored_keys};
+use serde::Serialize;
+use std::path::Path;
+
+/// Store a profile's long-term keys in the OS keyring and set up [profile PROFILE].
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    /// The profile to set up (created in ~/.aws/config if missing).
+    profile: String,
+    /// Import the keys from this profile of the credentials file instead of typing them.
+    #[arg(long, value_name = "PROFILE")]
+    from_profile: Option<String>,
+    /// The MFA device's ARN (default: the profile's or the source profile's mfa_serial).
+    #[arg(long, value_name = "ARN")]
+    mfa_serial: Option<String>,
+    /// Remove the plain-text keys of --from-profile from the credentials file (a backup is kept).
+    #[arg(long, requires = "from_profile", conflicts_with = "keep_plaintext")]
+    remove_plaintext: bool,
+    /// Keep the plain-text keys of --from-profile without asking.
+    #[arg(long, requires = "from_profile")]
+    keep_plaintext: bool,
+}
+
+/// Forget a profile's keys and seed in the keyring and its sessions.
+#[derive(clap::Args, Debug)]
+pub struct RemoveArgs {
+    /// The profile.
+    profile: String,
+}
+
+/// List the profiles mfa-session serves and where each one's secrets live (never the secrets).
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn ensure_key_pair(id: &str, secret: &Secret) -> Result<(), Error> {
+    if id.starts_with("ASIA") {
+        return Err(Error::Config(
+            "that is a temporary access key (ASIA...): store your long-term keys (AKIA...)".into(),
+        ));
+    }
+    if !(16..=128).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::Config(
+            "that is not an access key id (16 or more letters and digits, e.g. AKIA...): check what you pasted".into(),
+        ));
+    }
+    let s = secret.expose();
+    if s.len() < 16 || s.chars().any(char::is_whitespace) {
+        return Err(Error::Config(
+            "that is not a secret access key (40 characters, no spaces): check what you pasted"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn read_typed_keys(profile: &str) -> Result<LongTermKeys, Error> {
+    let no_tty = |_| {
+        Error::Config(format!(
+            "no terminal to type the keys on: run `mfa-session add {profile}` in a terminal, or use --from-profile"
+        ))
+    };
+    let id = rpassword::prompt_password(format!("Access key id for profile {profile}: "))
+        .map_err(no_tty)?;
+    let secret = Secret::new(
+        rpassword::prompt_password(format!("Secret access key for profile {profile}: "))
+            .map_err(no_tty)?,
+    );
+    Ok(LongTermKeys {
+        access_key_id: id.trim().to_owned(),
+        secret_access_key: Secret::new(secret.expose().trim()),
+    })
+}
+
+fn read_file_keys(
+    set: &config::ProfileSet,
+    profile: &str,
+    src: &str,
+) -> Result<LongTermKeys, Error> {
+    let cfg = config::ProfileConfig {
+        name: profile.to_owned(),
+        keys: KeySource::Profile(src.to_owned()),
+        mfa_serial: String::new(),
+        duration_seconds: config::DEFAULT_DURATION,
+        region: None,
+        mfa_process: None,
+        code_source: None,
+    };
+    config::load_long_term_keys(set, &cfg)
+}
+
+/// Where the plain-text copy goes: a dated 0600 backup, then the section is cut out.
+fn remove_plaintext(path: &Path, section: &str, now: i64) -> Result<String, Error> {
+    let io = |e: std::io::Error| Error::Config(format!("cannot edit {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let backup = path.with_extension(format!("bak-{now}"));
+    cache::replace_file(dir, &backup, text.as_bytes(), 0o600).map_err(io)?;
+    cache::replace_file(
+        dir,
+        path,
+        config_edit::remove_section(&text, section).as_bytes(),
+        0o600,
+    )
+    .map_err(io)?;
+    Ok(backup.display().to_string())
+}
+
+fn ask_yes_no(question: &str) -> bool {
+    rpassword::prompt_password(format!("{question} [y/N] "))
+        .map(|a| a.trim().eq_ignore_ascii_case("y") || a.trim().eq_ignore_ascii_case("yes"))
+        .unwrap_or(false)
+}
+
+/// Stores the keys and writes the profile.
+pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
+    let name = &args.profile;
+    let set = config::load_profiles(&ctx.env)?;
+    let keys = match &args.from_profile {
+        Some(src) => read_file_keys(&set, name, src)?,
+        None => read_typed_keys(name)?,
+    };
+    ensure_key_pair(&keys.access_key_id, &keys.secret_access_key)?;
+    let existing = set.get_profile(name);
+    let from = args
+        .from_profile
+        .as_deref()
+        .and_then(|s| set.get_profile(s));
+    let serial = args
+        .mfa_serial
+        .as_deref()
+        .or_else(|| existing.and_then(|p| p.get("mfa_serial")))
+        .or_else(|| from.and_then(|p| p.get("mfa_serial")))
+        .map(str::trim)
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "no MFA device for profile '{name}': pass --mfa-serial arn:aws:iam::ACCOUNT:mfa/DEVICE (IAM console, Security credentials)"
+            ))
+        })?
+        .to_owned();
+    config::ensure_mfa_serial(&serial)?;
+    ctx.secrets.set(name, Item::Keys, &stored_keys(&keys))?;
+
+    let path = config::config_file_path(&ctx.env);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .filter(|p| !p.contains(char::is_whitespace))
+        .unwrap_or_else(|| "mfa-session".into());
+    let process = format!("{exe} credential-process --profile {name}");
+    let has_process = existing
+        .and_then(|p| p.get("credential_process"))
+        .is_some_and(|c| c.contains("mfa-session"));
+    let mut pairs = vec![
+        ("mfa_serial", serial.as_str()),
+        (KEY_ID_KEY, keys.access_key_id.as_str()),
+    ];
+    if !has_process {
+        pairs.insert(0, ("credential_process", process.as_str()));
+    }
+    let header = if name == "default" {
+        "default".to_owned()
+    } else {
+        format!("profile {name}")
+    };
+    let updated = config_edit::upsert(&text, &header, &pairs, &[SOURCE_KEY]);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+    let mode = std::fs::metadata(&path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .unwrap_or(0o600);
+    cache::replace_file(dir, &path, updated.as_bytes(), mode)
+        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!(
+        "mfa-session: stored key {} of profile '{name}' in {}; updated [{header}] in {}",
+        mask_key_id(&keys.access_key_id),
+        ctx.secrets.name(),
+        path.display()
+    );
+
+    if let Some(src) = &args.from_profile {
+        let remove = args.remove_plaintext
+            || (!args.keep_plaintext
+                && ask_yes_no(&format!(
+                    "Remove the plain-text keys of [{src}] from the credentials file? A backup is kept."
+                )));
+        if remove {
+            let creds = config::credentials_file_path(&ctx.env);
+            let backup = remove_plaintext(&creds, src, ctx.clock.now().timestamp())?;
+            eprintln!(
+                "mfa-session: removed [{src}] from {} (backup: {backup}; delete it once you are sure)",
+                creds.display()
+            );
+        } else {
+            eprintln!("mfa-session: the plain-text keys of [{src}] stay in the credentials file");
+        }
+    }
+    Ok(())
+}
+
+/// Deletes keys, seed and sessions; leaves the config file to the user.
+pub fn remove(args: &RemoveArgs, ctx: &Ctx) -> Result<(), Error> {
+    let name = &args.profile;
+    let keys = ctx.secrets.delete(name, Item::Keys)?;
+    let seed = ctx.secrets.delete(name, Item::Seed)?;
+    let mut sessions = 0;
+    for (key, entry) in ctx.store.entries() {
+        if entry.profile == *name {
+            sessions += usize::from(ctx.store.remove(&key)?);
+        }
+    }
+    eprintln!(
+        "mfa-session: profile '{name}': {} keys, {} seed, {sessions} cached sessions removed; its [profile {name}] section in the config file is left as it is",
+        if keys { "1" } else { "no" },
+        if seed { "1" } else { "no" }
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Listed {
+    profile: String,
+    keys: String,
+    seed: String,
+    mfa_process: bool,
+    code_source: String,
+}
+
+/// Prints each profile with where its keys and seed live.
+pub fn list(args: &ListArgs, ctx: &Ctx) -> Result<(), Error> {
+    let set = config::load_profiles(&ctx.env)?;
+    let mut rows = Vec::new();
+    for name in config::session_profiles(&set) {
+        let cfg = match config::resolve_profile(&set, name, &ctx.env) {
+            Ok(c) => c,
+            Err(e) => {
+                rows.push(Listed {
+                    profile: name.into(),
+                    keys: format!("misconfigured: {e}"),
+                    seed: "-".into(),
+                    mfa_process: false,
+                    code_source: "-".into(),
+                });
+                continue;
+            }
+        };
+        let keys = match &cfg.keys {
+            KeySource::Profile(src) => format!("credentials file [{src}]"),
+            KeySource::Keyring(id) => match ctx.secrets.get(name, Item::Keys) {
+                Ok(Some(_)) => format!("keyring ({})", mask_key_id(id)),
+                Ok(None) => format!(
+                    "missing from the keyring ({}): run `mfa-session add {name}`",
+                    mask_key_id(id)
+                ),
+                Err(_) => "keyring (unavailable)".into(),
+            },
+        };
+        let seed = match ctx.secrets.get(name, Item::Seed) {
+            Ok(Some(_)) => "keyring",
+            Ok(None) => "none",
+            Err(_) => "keyring unavailable",
+        };
+        let source = match cfg.code_source {
+            Some(f) => format!("{f:?} (forced)").to_lowercase(),
+            None if seed == "keyring" => "seed".into(),
+            None if cfg.mfa_process.is_some() => "mfa_process".into(),
+            None => "prompt".into(),
+        };
+        rows.push(Listed {
+            profile: name.into(),
+            keys,
+            seed: seed.into(),
+            mfa_process: cfg.mfa_process.is_some(),
+            code_source: source,
+        });
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        );
+        return Ok(());
+    }
+    println!("{:<20} {:<12} {:<10} KEYS", "PROFILE", "CODE FROM", "SEED");
+    for r in rows {
+        println!(
+            "{:<20} {:<12} {:<10} {}",
+            r.profile, r.code_source, r.seed, r.keys
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Secrets kept in the OS keyring through keyring-core and its platform store (Secret Service
+//! on Linux). Items: service `mfa-session`, user `PROFILE:keys` (long-term keys, JSON) and
+//! `PROFILE:totp` (the TOTP seed as an otpauth URI).
+
+use crate::error::Error;
+use crate::secret::Secret;
+use keyring_core::{CredentialStore, Entry};
+use std::sync::Arc;
+
+/// The keyring service name of every item.
+pub const SERVICE: &str = "mfa-session";
+
+/// What is kept for a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// The long-term access key pair.
+    Keys,
+    /// The TOTP seed.
+    Seed,
+}
+
+impl Item {
+    fn user(self, profile: &str) -> String {
+        match self {
+            Item::Keys => format!("{profile}:keys"),
+            Item::Seed => format!("{profile}:totp"),
+        }
+    }
+}
+
+/// Where secrets live.
+pub trait SecretStore {
+    /// The item, or `None` when there is none.
+    fn get(&self, profile: &str, item: Item) -> Result<Option<Secret>, Error>;
+    /// Stores (replaces) the item.
+    fn set(&self, profile: &str, item: Item, value: &Secret) -> Result<(), Error>;
+    /// Deletes the item; true when there was one.
+    fn delete(&self, profile: &str, item: Item) -> Result<bool, Error>;
+    /// A name for messages ("the OS keyring").
+    fn name(&self) -> &'static str;
+}
+
+/// The OS keyring. The platform store is opened on first use, so commands that never touch a
+/// secret (the cache-hit path, the prompt) never connect to it.
+pub struct Keyring {
+    store: std::sync::OnceLock<Result<Arc<CredentialStore>, String>>,
+    open: fn() -> keyring_core::Result<Arc<CredentialStore>>,
+}
+
+impl Keyring {
+    /// The platform's keyring (Secret Service on Linux).
+    pub fn platform() -> Self {
+        Keyring {
+            store: std::sync::OnceLock::new(),
+            open: open_platform_store,
+        }
+    }
+
+    /// A keyring over a given store (keyring-core's mock, in unit tests).
+    #[cfg(test)]
+    pub fn with_store(store: Arc<CredentialStore>) -> Self {
+        let k = Keyring {
+            store: std::sync::OnceLock::new(),
+            open: open_platform_store,
+        };
+        let _ = k.store.set(Ok(store));
+        k
+    }
+
+    fn entry(&self, profile: &str, item: Item) -> Result<Entry, Error> {
+        let store = self
+            .store
+            .get_or_init(|| (self.open)().map_err(|e| explain(&e)))
+            .as_ref()
+            .map_err(|why| Error::Keyring(why.clone()))?;
+        Entry::new_in_store(store, SERVICE, &item.user(profile))
+            .map_err(|e| Error::Keyring(explain(&e)))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Err(keyring_core::Error::NotSupportedByStore(
+        "this build has no keyring store for this platform".into(),
+    ))
+}
+
+/// One line for a keyring failure, naming the fix. Never includes a secret (keyring errors
+/// carry none).
+fn explain(e: &keyring_core::Error) -> String {
+    use keyring_core::Error as K;
+    match e {
+        K::NoStorageAccess(_) => "the OS keyring is locked: unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`), or keep the keys in ~/.aws/credentials with mfa_session_source_profile".into(),
+        K::PlatformFailure(_) => "no OS keyring is reachable (no Secret Service on the D-Bus session bus: SSH session, container or WSL?): start one (gnome-keyring or KeePassXC), or keep the keys in ~/.aws/credentials with mfa_session_source_profile".into(),
+        K::NotSupportedByStore(why) => format!("the OS keyring cannot do this ({why})"),
+        other => format!("the OS keyring failed: {}", other.to_string().split(['\n', '"']).next().unwrap_or("")),
+    }
+}
+
+impl SecretStore for Keyring {
+    fn get(&self, profile: &str, item: Item) -> Result<Option<Secret>, Error> {
+        match self.entry(profile, item)?.get_password() {
+            Ok(v) => Ok(Some(Secret::new(v))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(Error::Keyring(explain(&e))),
+        }
+    }
+
+    fn set(&self, profile: &str, item: Item, value: &Secret) -> Result<(), Error> {
+        self.entry(profile, item)?
+            .set_password(value.expose())
+            .map_err(|e| Error::Keyring(explain(&e)))
+    }
+
+    fn delete(&self, profile: &str, item: Item) -> Result<bool, Error> {
+        match self.entry(profile, item)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(Error::Keyring(explain(&e))),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "the OS keyring"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_round_trip_through_the_mock_store() {
+        let k = Keyring::with_store(keyring_core::mock::Store::new().unwrap());
+        assert_eq!(k.get("work", Item::Seed).unwrap(), None);
+        k.set("work", Item::Seed, &Secret::new("otpauth://x"))
+            .unwrap();
+        k.set("work", Item::Keys, &Secret::new("{}")).unwrap();
+        assert_eq!(
+            k.get("work", Item::Seed).unwrap().unwrap().expose(),
+            "otpauth://x"
+        );
+        assert!(k.delete("work", Item::Seed).unwrap());
+        assert!(!k.delete("work", Item::Seed).unwrap());
+        assert!(
+            k.get("work", Item::Keys).unwrap().is_some(),
+            "items are separate"
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! Keys and TOTP seeds in the real OS keyring (Secret Service: gnome-keyring on a private D-Bus
+//! session, started by .ci/test), MFA codes without typing, and `add` editing the config file.
+
+mod common;
+use common::*;
+use serde_json::json;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+#[allow(clippy::disallowed_methods)] // the bus address comes from the real environment
+fn bus() -> String {
+    std::env::var("DBUS_SESSION_BUS_ADDRESS")
+        .expect("keyring tests need a Secret Service: run them under dbus-run-session with gnome-keyring unlocked, as .ci/test does")
+}
+
+fn keyring(mut cmd: Command) -> Command {
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus());
+    cmd
+}
+
+fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn oathtool_at(t: i64) -> String {
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", SEED, "--now", &format!("@{t}")])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A unix time at second 29 of a 30 s step, near now (the emulator's sessions are real-time).
+#[allow(clippy::disallowed_methods)] // tests pick the time they inject
+fn late_in_a_step() -> i64 {
+    let now = chrono::Utc::now().timestamp();
+    now - now % 30 + 29
+}
+
+fn at(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339()
+}
+
+#[test]
+fn add_imports_keys_edits_the_config_in_place_and_the_aws_cli_needs_no_terminal() {
+    let t = TestEnv::new("kradd");
+    let config = "# my config\n[default]\nregion = us-east-1\n\n[profile kradd]\n# mine\nregion = eu-west-1\noutput = json\n\n[profile other]\nregion = x\n";
+    t.write_config_raw(config);
+    let creds = format!(
+        "[kradd-lt]\naws_access_key_id = {}\naws_secret_access_key = {LONG_TERM_SECRET}\n\n[keep]\naws_access_key_id = AKIAKEEP00000000\n",
+        t.key_id
+    );
+    t.write_credentials(&creds);
+    let add = run(&mut keyring(t.mfa(&[
+        "add",
+        "kradd",
+        "--from-profile",
+        "kradd-lt",
+        "--mfa-serial",
+        &t.serial,
+        "--remove-plaintext",
+    ])));
+    ok(&add);
+    assert_no_secret(&stderr(&add));
+    let edited = std::fs::read_to_string(t.config_path()).unwrap();
+    assert_eq!(
+        edited,
+        format!(
+            "# my config\n[default]\nregion = us-east-1\n\n[profile kradd]\n# mine\nregion = eu-west-1\noutput = json\ncredential_process = {BIN} credential-process --profile kradd\nmfa_serial = {}\nmfa_session_access_key_id = {}\n\n[profile other]\nregion = x\n",
+            t.serial, t.key_id
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap(),
+        "[keep]\naws_access_key_id = AKIAKEEP00000000\n"
+    );
+    let backup = std::fs::read_dir(t.home().join(".aws"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("credentials.bak-"))
+        .expect("backup");
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), creds);
+    assert!(!edited.contains(LONG_TERM_SECRET));
+
+    ok(&with_stdin(
+        keyring(t.mfa(&["seed", "set", "kradd"])),
+        &format!("{SEED}\n"),
+    ));
+    let args = [
+        "-m",
+        "awscli",
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "kradd",
+        "--output",
+        "json",
+    ];
+    let out = run(&mut keyring(t.no_tty(python(), &args)));
+    let id: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(id["Account"], "123456789012");
+    assert_eq!(sts_calls(&t.key_id), 1);
+
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&run(&mut keyring(t.mfa(&["list", "--json"]))))).unwrap();
+    assert_eq!(list[0]["profile"], "kradd");
+    assert_eq!(list[0]["seed"], "keyring");
+    assert_eq!(list[0]["code_source"], "seed");
+    assert!(
+        list[0]["keys"]
+            .as_str()
+            .unwrap()
+            .starts_with("keyring (****")
+    );
+
+    ok(&run(&mut keyring(t.mfa(&["remove", "kradd"]))));
+    ok(&run(&mut t.mfa(&["clear", "--all"])));
+    let gone = run(&mut keyring(t.mfa(&["credential-process", "-p", "kradd"])));
+    fails(
+        &gone,
+        3,
+        "holds no keys for it: run `mfa-session add kradd`",
+    );
+}
+
+#[test]
+fn a_generated_code_is_never_sent_twice_the_second_exchange_waits_for_the_next_step() {
+    let t = TestEnv::new("krreuse");
+    t.write_config_raw(&format!(
+        "[profile krreuse]\nmfa_serial = {}\nmfa_session_source_profile = work-lt\n",
+        t.serial
+    ));
+    ok(&with_stdin(
+        keyring(t.mfa(&["seed", "set", "krreuse"])),
+        &format!("otpauth://totp/AWS:x?secret={SEED}&issuer=AWS\n"),
+    ));
+    let now = late_in_a_step();
+    let code = ok(&run(
+        keyring(t.mfa(&["code", "krreuse"])).env("MFA_SESSION_TEST_NOW", at(now))
+    ));
+    assert_eq!(code, format!("{} (1s left)\n", oathtool_at(now)));
+    let first = run(keyring(t.mfa(&["credential-process", "-p", "krreuse"]))
+        .env("MFA_SESSION_TEST_NOW", at(now)));
+    parse_process_output(&ok(&first));
+    ok(&run(&mut t.mfa(&["clear", "--all"])));
+    let start = std::time::Instant::now();
+    let second = run(keyring(t.mfa(&["credential-process", "-p", "krreuse"]))
+        .env("MFA_SESSION_TEST_NOW", at(now)));
+    parse_process_output(&ok(&second));
+    assert!(
+        stderr(&second).contains("was already used: waiting 1s for the next one"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(start.elapsed().as_millis() >= 900);
+    // The emulator refuses a reused code, so two successes mean two different codes.
+    assert_eq!(sts_calls(&t.key_id), 2);
+}
+
+#[test]
+fn a_rejected_generated_code_points_at_the_clock() {
+    let t = TestEnv::new("krskew");
+    t.write_config_raw(&format!(
+        "[profile krskew]\nmfa_serial = {}\nmfa_session_source_profile = work-lt\n",
+        t.serial
+    ));
+    ok(&with_stdin(
+        keyring(t.mfa(&["seed", "set", "krskew"])),
+        SEED,
+    ));
+    let now = late_in_a_step() - 20;
+    configure(&t.key_id, json!({"wrong_codes": [oathtool_at(now)]}));
+    let out = run(keyring(t.mfa(&["credential-process", "-p", "krskew"]))
+        .env("MFA_SESSION_TEST_NOW", at(now)));
+    fails(&out, 4, "this clock may be off by more than about 30 s");
+}
+
+#[test]
+fn mfa_process_is_a_code_source_with_clear_failures() {
+    let t = TestEnv::new("krprocess");
+    let profile = |process: &str| {
+        t.write_config_raw(&format!(
+            "[profile krprocess]\nmfa_serial = {}\nmfa_session_source_profile = work-lt\nmfa_process = {process}\n",
+            t.serial
+        ));
+    };
+    let cases = [
+        (
+            "echo not-a-code",
+            "mfa_process (echo) did not print a 6-digit code",
+        ),
+        ("exit 3", "mfa_process (exit) failed (exit status: 3)"),
+        ("sleep 20", "mfa_process (sleep) gave no code within 1s"),
+    ];
+    for (process, want) in cases {
+        profile(process);
+        let start = std::time::Instant::now();
+        let out = run(t
+            .mfa(&["credential-process", "-p", "krprocess"])
+            .env("MFA_SESSION_PROCESS_TIMEOUT", "1"));
+        fails(&out, 4, want);
+        assert!(start.elapsed().as_secs() < 10);
+    }
+    profile(&format!("{BIN} credential-process -p krprocess"));
+    let out = run(&mut t.mfa(&["credential-process", "-p", "krprocess"]));
+    assert!(
+        stderr(&out).contains("started by an mfa_process command, which would loop"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(4));
+    profile("printf 654321");
+    parse_process_output(&ok(&run(&mut t.mfa(&[
+        "credential-process",
+        "-p",
+        "krprocess",
+    ]))));
+    assert_eq!(sts_calls(&t.key_id), 1);
+}
+
+#[test]
+fn a_missing_keyring_fails_at_once_naming_the_fix() {
+    let t = TestEnv::new("krmissing");
+    let mut cmd = t.mfa(&["seed", "set", "krmissing"]);
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let out = with_stdin(cmd, SEED);
+    fails(&out, 8, "no OS keyring is reachable");
+    t.write_config_raw(&format!(
+        "[profile krmissing]\nmfa_serial = {}\nmfa_session_access_key_id = {}\n",
+        t.serial, t.key_id
+    ));
+    let out = run(t
+        .mfa(&["credential-process", "-p", "krmissing"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"));
+    fails(&out, 8, "no OS keyring is reachable");
+}
+
+#[test]
+fn bad_seeds_and_bad_keys_are_refused_before_anything_is_stored() {
+    let t = TestEnv::new("krbad");
+    for (input, want) in [
+        ("not base32!", "not base32"),
+        ("JBSWY3DP", "too short"),
+        (
+            "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            "otpauth:// URI is not valid",
+        ),
+    ] {
+        fails(
+            &with_stdin(keyring(t.mfa(&["seed", "set", "krbad"])), input),
+            3,
+            want,
+        );
+    }
+    fails(
+        &run(&mut keyring(t.mfa(&["code", "krbad"]))),
+        3,
+        "no TOTP seed stored for profile 'krbad'",
+    );
+    t.write_credentials("[tmp]\naws_access_key_id = ASIATEMPORARY0001\naws_secret_access_key = 0123456789abcdef0123\n");
+    let out = run(&mut keyring(t.mfa(&[
+        "add",
+        "krbad",
+        "--from-profile",
+        "tmp",
+        "--mfa-serial",
+        &t.serial,
+    ])));
+    fails(&out, 3, "that is a temporary access key");
+    let out = run(&mut keyring(t.mfa(&[
+        "add",
+        "krbad",
+        "--mfa-serial",
+        &t.serial,
+    ])));
+    fails(&out, 3, "no terminal to type the keys on");
+    let list = ok(&run(&mut keyring(t.mfa(&["list"]))));
+    assert!(!list.contains("krbad"), "nothing was stored: {list}");
+}
