@@ -401,7 +401,12 @@ mod tests {
             (
                 "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n",
                 "",
-                "has no mfa_session_source_profile",
+                "has no long-term keys: run `mfa-session add work`",
+            ),
+            (
+                "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\nmfa_code_source = phone\n",
+                "",
+                "mfa_code_source 'phone' is not one of",
             ),
             (
                 "[profile work]\nmfa_session_source_profile = work\n",
