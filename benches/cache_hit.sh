@@ -2,7 +2,9 @@
 # Benchmark of the hot path, side by side in one run (hyperfine, median of many runs):
 #   floor      `cat` of the cache file: the least any cache-reading tool can cost
 #   hit        `mfa-session credential-process` on a fresh cache (what every AWS CLI call pays)
-#   cold       one full exchange (prompt answered + STS) against the local emulator
+#   prompt     `mfa-session prompt` (the shell prompt segment)
+#   cold       one full exchange (prompt answered + STS) against the local emulator, next to
+#              `aws sts get-session-token` with the same keys and device (the AWS CLI by hand)
 #   hit-static the same, built with glibc statically linked
 # plus peak RSS of the hit path, the release build time (when it builds) and the binary size.
 # Usage: bash benches/cache_hit.sh [RUNS]     (installs hyperfine from Debian if missing)
@@ -47,8 +49,13 @@ SH
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/hot.json" \
   -n floor "cat $cache" \
   -n hit "$bin credential-process -p bench" \
-  -n hit-static "$static_bin credential-process -p bench" >/dev/null
-hyperfine --warmup 2 --runs 20 --export-json "$work/cold.json" -n cold "bash $work/cold.sh" >/dev/null
+  -n hit-static "$static_bin credential-process -p bench" \
+  -n prompt "$bin prompt -p bench --color never" >/dev/null
+cat >"$work/awscli.sh" <<SH
+n=\$(( \$(cat "$work/m" 2>/dev/null || echo 500000) + 1 )); echo \$n >"$work/m"
+"$py" -m awscli sts get-session-token --region us-east-1 --profile bench-lt --serial-number arn:aws:iam::123456789012:mfa/bench --token-code \$n >/dev/null
+SH
+hyperfine --warmup 2 --runs 20 --export-json "$work/cold.json" -n cold "bash $work/cold.sh" -n awscli "bash $work/awscli.sh" >/dev/null
 "$py" tests/harness/pty_run.py --answer 999999 -- true >/dev/null  # the pty driver alone, to subtract
 hyperfine --warmup 2 --runs 20 --export-json "$work/pty.json" -n pty "$py $PWD/tests/harness/pty_run.py -- true" >/dev/null
 
@@ -63,12 +70,15 @@ def med(f, name):
         if r["command"] == name:
             return r["median"] * 1000
 floor, hit, hit_static = med("hot.json", "floor"), med("hot.json", "hit"), med("hot.json", "hit-static")
+prompt, awscli = med("hot.json", "prompt"), med("cold.json", "awscli")
 cold, pty = med("cold.json", "cold"), med("pty.json", "pty")
 rss = rss_kib / 1024
 print(f"cat of the cache file (floor): {floor:.2f} ms median")
 print(f"credential-process cache hit:  {hit:.2f} ms median  ({hit / floor:.2f}x the floor)")
 print(f"the same, static build:       {hit_static:.2f} ms median  ({hit_static / floor:.2f}x the floor)")
+print(f"prompt segment:                {prompt:.2f} ms median  ({prompt / floor:.2f}x the floor)")
 print(f"cold exchange (prompt + STS against the local emulator, pty driver subtracted): {cold - pty:.0f} ms median")
+print(f"aws sts get-session-token (AWS CLI) against the same emulator: {awscli:.0f} ms median ({awscli / max(cold - pty, 0.1):.0f}x ours)")
 print(f"peak RSS of a cache hit: {rss:.1f} MiB")
 print(f"release build: {build_s} s (incremental if already built); binary: {os.path.getsize(binary) / 2**20:.1f} MiB")
 PY

@@ -14,7 +14,8 @@ use std::path::Path;
 #[derive(clap::Args, Debug)]
 pub struct AddArgs {
     /// The profile to set up (created in ~/.aws/config if missing).
-    profile: String,
+    #[command(flatten)]
+    profile: super::ProfileSel,
     /// Import the keys from this profile of the credentials file instead of typing them.
     #[arg(long, value_name = "PROFILE")]
     from_profile: Option<String>,
@@ -32,8 +33,8 @@ pub struct AddArgs {
 /// Forget a profile's keys and seed in the keyring and its sessions.
 #[derive(clap::Args, Debug)]
 pub struct RemoveArgs {
-    /// The profile.
-    profile: String,
+    #[command(flatten)]
+    profile: super::ProfileSel,
 }
 
 /// List the profiles mfa-session serves and where each one's secrets live (never the secrets).
@@ -125,7 +126,7 @@ fn ask_yes_no(question: &str) -> bool {
 
 /// Stores the keys and writes the profile.
 pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
-    let name = &args.profile;
+    let name = &args.profile.resolve(&ctx.env)?;
     let set = config::load_profiles(&ctx.env)?;
     let keys = match &args.from_profile {
         Some(src) => read_file_keys(&set, name, src)?,
@@ -213,7 +214,7 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
 
 /// Deletes keys, seed and sessions; leaves the config file to the user.
 pub fn remove(args: &RemoveArgs, ctx: &Ctx) -> Result<(), Error> {
-    let name = &args.profile;
+    let name = &args.profile.resolve(&ctx.env)?;
     let keys = ctx.secrets.delete(name, Item::Keys)?;
     let seed = ctx.secrets.delete(name, Item::Seed)?;
     let mut sessions = 0;

@@ -17,3 +17,35 @@ pub struct ProfileArg {
     #[arg(short = 'p', long = "profile", value_name = "PROFILE")]
     pub profile: Option<String>,
 }
+
+/// A profile given as `PROFILE` or `-p/--profile PROFILE`, else `$AWS_PROFILE`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ProfileSel {
+    /// The profile (or -p PROFILE; default: $AWS_PROFILE).
+    #[arg(value_name = "PROFILE")]
+    positional: Option<String>,
+    /// The profile.
+    #[arg(
+        short = 'p',
+        long = "profile",
+        value_name = "PROFILE",
+        conflicts_with = "positional"
+    )]
+    flag: Option<String>,
+}
+
+impl ProfileSel {
+    /// The profile named, or an error saying how to name one.
+    pub fn resolve(&self, env: &crate::env::Env) -> Result<String, crate::error::Error> {
+        self.positional
+            .as_deref()
+            .or(self.flag.as_deref())
+            .or_else(|| env.get("AWS_PROFILE"))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                crate::error::Error::Config(
+                    "name the profile: `mfa-session COMMAND PROFILE` (or -p PROFILE, or set AWS_PROFILE)".into(),
+                )
+            })
+    }
+}

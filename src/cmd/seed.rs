@@ -12,24 +12,24 @@ use std::io::{IsTerminal, Read};
 pub enum SeedCmd {
     /// Store a seed (base32 or otpauth:// URI): typed hidden, --from-file, or piped on stdin.
     Set {
-        /// The profile.
-        profile: String,
+        #[command(flatten)]
+        profile: super::ProfileSel,
         /// Read the seed from this file.
         #[arg(long, value_name = "FILE")]
         from_file: Option<std::path::PathBuf>,
     },
     /// Forget the seed.
     Remove {
-        /// The profile.
-        profile: String,
+        #[command(flatten)]
+        profile: super::ProfileSel,
     },
 }
 
 /// Print the current MFA code of a profile's stored seed and the seconds it has left.
 #[derive(clap::Args, Debug)]
 pub struct CodeArgs {
-    /// The profile.
-    profile: String,
+    #[command(flatten)]
+    profile: super::ProfileSel,
 }
 
 fn read_seed_input(profile: &str, from_file: Option<&std::path::Path>) -> Result<Secret, Error> {
@@ -61,6 +61,7 @@ fn read_seed_input(profile: &str, from_file: Option<&std::path::Path>) -> Result
 pub fn run(cmd: &SeedCmd, ctx: &Ctx) -> Result<(), Error> {
     match cmd {
         SeedCmd::Set { profile, from_file } => {
+            let profile = &profile.resolve(&ctx.env)?;
             let input = read_seed_input(profile, from_file.as_deref())?;
             let seed = Seed::parse(input.expose())?;
             ctx.secrets.set(profile, Item::Seed, &seed.to_stored())?;
@@ -70,6 +71,7 @@ pub fn run(cmd: &SeedCmd, ctx: &Ctx) -> Result<(), Error> {
             );
         }
         SeedCmd::Remove { profile } => {
+            let profile = &profile.resolve(&ctx.env)?;
             let had = ctx.secrets.delete(profile, Item::Seed)?;
             eprintln!(
                 "mfa-session: {} TOTP seed for profile '{profile}'",
@@ -82,7 +84,7 @@ pub fn run(cmd: &SeedCmd, ctx: &Ctx) -> Result<(), Error> {
 
 /// Prints `123456 (17s left)`.
 pub fn code(args: &CodeArgs, ctx: &Ctx) -> Result<(), Error> {
-    let name = &args.profile;
+    let name = &args.profile.resolve(&ctx.env)?;
     let stored = ctx.secrets.get(name, Item::Seed)?.ok_or_else(|| {
         Error::Config(format!(
             "no TOTP seed stored for profile '{name}': run `mfa-session seed set {name}`"
