@@ -37,12 +37,12 @@ printf '[bench-lt]\naws_access_key_id = AKIABENCH0000000001\naws_secret_access_k
 printf '[profile bench]\ncredential_process = %s credential-process -p bench\nmfa_serial = arn:aws:iam::123456789012:mfa/bench\nmfa_session_source_profile = bench-lt\nregion = eu-west-1\n' "$bin" >"$AWS_CONFIG_FILE"
 
 "$py" tests/harness/pty_run.py --answer 100000 -- "$bin" credential-process -p bench >/dev/null
-cache=$(ls "$MFA_SESSION_CACHE_DIR"/*.json)
+cache=$(ls "$MFA_SESSION_CACHE_DIR"/sessions/*.json)
 
 # A fresh code per cold run (STS refuses a reused code), answered through a pseudo-terminal.
 cat >"$work/cold.sh" <<SH
 n=\$(( \$(cat "$work/n" 2>/dev/null || echo 200000) + 1 )); echo \$n >"$work/n"
-rm -f "$MFA_SESSION_CACHE_DIR"/*.json
+rm -f "$MFA_SESSION_CACHE_DIR"/sessions/*.json
 "$py" "$PWD/tests/harness/pty_run.py" --answer \$n -- "$bin" credential-process -p bench >/dev/null
 SH
 
