@@ -5,7 +5,7 @@
 #   prompt     `mfa-session prompt` (the shell prompt segment)
 #   cold       one full exchange (prompt answered + STS) against the local emulator, next to
 #              `aws sts get-session-token` with the same keys and device (the AWS CLI by hand)
-#   hit-static the same, built with glibc statically linked
+#   hit-static the same, built static and non-PIE (no loader or relocation work at start-up)
 # plus peak RSS of the hit path, the release build time (when it builds) and the binary size.
 # Usage: bash benches/cache_hit.sh [RUNS]     (installs hyperfine from Debian if missing)
 set -euo pipefail
@@ -20,9 +20,11 @@ start=$(date +%s.%N)
 cargo build --release --locked -q
 build_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
 bin=$PWD/target/release/mfa-session
-# The same code linked statically (glibc static-pie): no dynamic loader work at start-up.
+# The same code linked statically and not position-independent: no dynamic loader, no
+# relocations at start-up (the README's "fastest start-up" install).
 static_target=$(rustc -vV | sed -n 's/^host: //p')
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q --target "$static_target" --target-dir target/static
+RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
+  cargo build --release --locked -q --target "$static_target" --target-dir target/static
 static_bin=$PWD/target/static/$static_target/release/mfa-session
 py=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)
@@ -50,7 +52,8 @@ hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/hot.json" \
   -n floor "cat $cache" \
   -n hit "$bin credential-process -p bench" \
   -n hit-static "$static_bin credential-process -p bench" \
-  -n prompt "$bin prompt -p bench --color never" >/dev/null
+  -n prompt "$bin prompt -p bench --color never" \
+  -n prompt-static "$static_bin prompt -p bench --color never" >/dev/null
 cat >"$work/awscli.sh" <<SH
 n=\$(( \$(cat "$work/m" 2>/dev/null || echo 500000) + 1 )); echo \$n >"$work/m"
 "$py" -m awscli sts get-session-token --region us-east-1 --profile bench-lt --serial-number arn:aws:iam::123456789012:mfa/bench --token-code \$n >/dev/null
@@ -60,7 +63,7 @@ hyperfine --warmup 2 --runs 20 --export-json "$work/cold.json" -n cold "bash $wo
 hyperfine --warmup 2 --runs 20 --export-json "$work/pty.json" -n pty "$py $PWD/tests/harness/pty_run.py -- true" >/dev/null
 
 # GNU time reads the child's own peak RSS (a Python parent's rusage would include its fork).
-rss_kib=$(/usr/bin/time -f %M "$bin" credential-process -p bench 2>&1 >/dev/null | tail -1)
+rss_kib=$(/usr/bin/time -f %M "$static_bin" credential-process -p bench 2>&1 >/dev/null | tail -1)
 
 "$py" - "$work" "$bin" "$build_s" "$rss_kib" <<'PY'
 import json, os, sys
@@ -71,14 +74,16 @@ def med(f, name):
             return r["median"] * 1000
 floor, hit, hit_static = med("hot.json", "floor"), med("hot.json", "hit"), med("hot.json", "hit-static")
 prompt, awscli = med("hot.json", "prompt"), med("cold.json", "awscli")
+prompt_static = med("hot.json", "prompt-static")
 cold, pty = med("cold.json", "cold"), med("pty.json", "pty")
 rss = rss_kib / 1024
 print(f"cat of the cache file (floor): {floor:.2f} ms median")
 print(f"credential-process cache hit:  {hit:.2f} ms median  ({hit / floor:.2f}x the floor)")
 print(f"the same, static build:       {hit_static:.2f} ms median  ({hit_static / floor:.2f}x the floor)")
 print(f"prompt segment:                {prompt:.2f} ms median  ({prompt / floor:.2f}x the floor)")
+print(f"the same, static build:       {prompt_static:.2f} ms median  ({prompt_static / floor:.2f}x the floor)")
 print(f"cold exchange (prompt + STS against the local emulator, pty driver subtracted): {cold - pty:.0f} ms median")
 print(f"aws sts get-session-token (AWS CLI) against the same emulator: {awscli:.0f} ms median ({awscli / max(cold - pty, 0.1):.0f}x ours)")
-print(f"peak RSS of a cache hit: {rss:.1f} MiB")
+print(f"peak RSS of a cache hit (static build): {rss:.1f} MiB")
 print(f"release build: {build_s} s (incremental if already built); binary: {os.path.getsize(binary) / 2**20:.1f} MiB")
 PY

@@ -125,20 +125,7 @@ pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<Profil
         ))
     })?;
     let source_profile = non_empty(profile, SOURCE_KEY);
-    let keys = match (source_profile, non_empty(profile, KEY_ID_KEY)) {
-        (Some(src), _) if src == name => {
-            return Err(Error::Config(format!(
-                "profile '{name}' names itself as {SOURCE_KEY}, which would loop: name the profile that holds your long-term keys"
-            )));
-        }
-        (Some(src), _) => KeySource::Profile(src.to_owned()),
-        (None, Some(id)) => KeySource::Keyring(id.to_owned()),
-        (None, None) => {
-            return Err(Error::Config(format!(
-                "profile '{name}' has no long-term keys: run `mfa-session add {name}` to keep them in the OS keyring, or add `{SOURCE_KEY} = NAME` naming the profile that holds them"
-            )));
-        }
-    };
+    let keys = key_source(profile, name)?;
     let source = source_profile.and_then(|s| set.get_profile(s));
     let mfa_serial = profile
         .get("mfa_serial")
@@ -185,6 +172,19 @@ pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<Profil
 }
 
 impl ProfileConfig {
+    /// A profile reduced to its keys, for commands that need no MFA device (`add`, `enroll`).
+    pub fn keys_only(name: &str, keys: KeySource) -> Self {
+        ProfileConfig {
+            name: name.to_owned(),
+            keys,
+            mfa_serial: String::new(),
+            duration_seconds: DEFAULT_DURATION,
+            region: None,
+            mfa_process: None,
+            code_source: None,
+        }
+    }
+
     /// The long-term access key id, where it is known without reading a secret.
     pub fn key_id_hint(&self) -> Option<&str> {
         match &self.keys {
@@ -278,6 +278,32 @@ pub fn parse_duration(value: &str) -> Result<u32, String> {
             "{n} is out of range: GetSessionToken allows 900 to 129600 seconds"
         ))
     }
+}
+
+/// Where profile `name` keeps its long-term keys.
+pub fn key_source(profile: &Profile, name: &str) -> Result<KeySource, Error> {
+    let source_profile = non_empty(profile, SOURCE_KEY);
+    Ok(match (source_profile, non_empty(profile, KEY_ID_KEY)) {
+        (Some(src), _) if src == name => {
+            return Err(Error::Config(format!(
+                "profile '{name}' names itself as {SOURCE_KEY}, which would loop: name the profile that holds your long-term keys"
+            )));
+        }
+        (Some(src), _) => KeySource::Profile(src.to_owned()),
+        (None, Some(id)) => KeySource::Keyring(id.to_owned()),
+        (None, None) => {
+            return Err(Error::Config(format!(
+                "profile '{name}' has no long-term keys: run `mfa-session add {name}` to keep them in the OS keyring, or add `{SOURCE_KEY} = NAME` naming the profile that holds them"
+            )));
+        }
+    })
+}
+/// The region configured for profile `name` (environment first, as in the SDKs).
+pub fn profile_region(set: &ProfileSet, name: &str, env: &Env) -> Option<String> {
+    env.get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .or_else(|| set.get_profile(name).and_then(|p| p.get("region")))
+        .map(str::to_owned)
 }
 
 /// The profiles mfa-session serves (they name a source profile or a keyring key), sorted.

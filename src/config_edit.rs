@@ -2,6 +2,47 @@
 //! order, blank lines and other keys stay as the user wrote them. Reading is aws-config's job;
 //! this only finds section headers and `key = value` lines.
 
+use crate::env::Env;
+use crate::error::Error;
+use std::path::{Path, PathBuf};
+
+/// The `credential_process` value for a profile: this executable's absolute path (botocore runs
+/// it without a shell and a PATH of its own), falling back to `mfa-session`.
+pub fn credential_process_line(profile: &str) -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .filter(|p| !p.contains(char::is_whitespace))
+        .unwrap_or_else(|| "mfa-session".into());
+    format!("{exe} credential-process --profile {profile}")
+}
+
+/// Applies `upsert` to `[profile NAME]` (or `[default]`) in the config file, atomically and
+/// keeping the file's permissions. Returns the file's path.
+pub fn save_profile(
+    env: &Env,
+    name: &str,
+    set: &[(&str, &str)],
+    remove: &[&str],
+) -> Result<PathBuf, Error> {
+    let path = crate::config::config_file_path(env);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let header = if name == "default" {
+        "default".to_owned()
+    } else {
+        format!("profile {name}")
+    };
+    let updated = upsert(&text, &header, set, remove);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| Error::Config(format!("cannot write {}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mode = std::fs::metadata(&path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .unwrap_or(0o600);
+    crate::cache::replace_file(dir, &path, updated.as_bytes(), mode).map_err(fail)?;
+    Ok(path)
+}
+
 /// Whether `line` is the header of section `name` (`[name]`, `[profile name]`, any spacing).
 fn is_header(line: &str, name: &str) -> bool {
     let t = line.trim();

@@ -7,6 +7,7 @@ mod config;
 mod config_edit;
 mod env;
 mod error;
+mod iam;
 mod plan;
 mod secret;
 mod secrets;
@@ -47,6 +48,10 @@ enum Command {
     #[command(subcommand)]
     Seed(cmd::seed::SeedCmd),
     Code(cmd::seed::CodeArgs),
+    Enroll(cmd::mfa::EnrollArgs),
+    Resync(cmd::mfa::ResyncArgs),
+    Unenroll(cmd::mfa::UnenrollArgs),
+    Policy(cmd::mfa::PolicyArgs),
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.
     Man,
@@ -125,6 +130,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::List(a) => cmd::keys::list(a, &ctx),
         Command::Seed(c) => cmd::seed::run(c, &ctx),
         Command::Code(a) => cmd::seed::code(a, &ctx),
+        Command::Enroll(a) => cmd::mfa::enroll(a, &ctx),
+        Command::Resync(a) => cmd::mfa::resync(a, &ctx),
+        Command::Unenroll(a) => cmd::mfa::unenroll(a, &ctx),
+        Command::Policy(a) => cmd::mfa::policy(a, &ctx),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }

@@ -141,6 +141,31 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
     })
 }
 
+/// The long-term keys of profile `name`, wherever they live (for commands that need no MFA
+/// device yet, like `enroll`).
+pub fn profile_keys(
+    ctx: &Ctx,
+    set: &config::ProfileSet,
+    name: &str,
+) -> Result<LongTermKeys, Error> {
+    let profile = set.get_profile(name).ok_or_else(|| {
+        Error::Config(format!(
+            "profile '{name}' is not in the AWS config files: run `mfa-session add {name}` first"
+        ))
+    })?;
+    match config::key_source(profile, name)? {
+        KeySource::Profile(src) => config::load_long_term_keys(
+            set,
+            &ProfileConfig::keys_only(name, KeySource::Profile(src)),
+        ),
+        KeySource::Keyring(id) => keyring_keys(
+            ctx,
+            &ProfileConfig::keys_only(name, KeySource::Keyring(id.clone())),
+            &id,
+        ),
+    }
+}
+
 /// The long-term keys kept in the keyring for a profile, checked against the key id its
 /// config names (the cache is keyed by that id).
 pub fn keyring_keys(ctx: &Ctx, cfg: &ProfileConfig, key_id: &str) -> Result<LongTermKeys, Error> {

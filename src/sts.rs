@@ -60,24 +60,7 @@ async fn call(
         None,
         "mfa-session-long-term-keys",
     );
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(6))
-        .operation_timeout(STS_TIMEOUT)
-        .build();
-    // Loading with the profile's name picks up its endpoint_url and AWS_ENDPOINT_URL(_STS).
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .profile_name(&cfg.name)
-        .region(Region::new(cfg.sts_region().to_owned()))
-        .credentials_provider(creds)
-        .http_client(http)
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await;
+    let sdk = sdk_config(&cfg.name, cfg.sts_region(), creds).await;
     let out = aws_sdk_sts::Client::new(&sdk)
         .get_session_token()
         .serial_number(&cfg.mfa_serial)
@@ -97,6 +80,29 @@ async fn call(
         expiration,
         account_id: cfg.account_id().map(str::to_owned),
     })
+}
+
+/// The SDK configuration for `profile`: its endpoints (endpoint_url, AWS_ENDPOINT_URL(_STS|_IAM)),
+/// the given region and credentials, rustls with ring, bounded timeouts and standard retries.
+/// Explicit credentials mean the default chain is never built: no credential_process can run.
+pub async fn sdk_config(profile: &str, region: &str, creds: Credentials) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(6))
+        .operation_timeout(STS_TIMEOUT)
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .profile_name(profile)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(creds)
+        .http_client(http)
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await
 }
 
 /// One line per failure, naming the problem and the fix. AWS's text is included only after

@@ -89,15 +89,7 @@ fn read_file_keys(
     profile: &str,
     src: &str,
 ) -> Result<LongTermKeys, Error> {
-    let cfg = config::ProfileConfig {
-        name: profile.to_owned(),
-        keys: KeySource::Profile(src.to_owned()),
-        mfa_serial: String::new(),
-        duration_seconds: config::DEFAULT_DURATION,
-        region: None,
-        mfa_process: None,
-        code_source: None,
-    };
+    let cfg = config::ProfileConfig::keys_only(profile, KeySource::Profile(src.to_owned()));
     config::load_long_term_keys(set, &cfg)
 }
 
@@ -124,6 +116,48 @@ fn ask_yes_no(question: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The user's one MFA device, found with iam:ListMFADevices (allowed without MFA by the
+/// Force_MFA policy) for the user GetCallerIdentity names.
+fn discover_serial(
+    set: &config::ProfileSet,
+    name: &str,
+    keys: &LongTermKeys,
+    ctx: &Ctx,
+) -> Result<Option<String>, Error> {
+    let creds = aws_sdk_sts::config::Credentials::new(
+        &keys.access_key_id,
+        keys.secret_access_key.expose(),
+        None,
+        None,
+        "mfa-session-long-term-keys",
+    );
+    let region = config::profile_region(set, name, &ctx.env);
+    let iam = crate::iam::Iam::connect(
+        name,
+        region.as_deref().unwrap_or(config::GLOBAL_STS_REGION),
+        creds,
+    )?;
+    let user = iam.user_name()?;
+    let devices = iam.list_mfa_devices(&user)?;
+    match devices.as_slice() {
+        [one] => {
+            eprintln!("mfa-session: found MFA device {one} of IAM user {user}");
+            Ok(Some(one.clone()))
+        }
+        [] => {
+            eprintln!(
+                "mfa-session: IAM user {user} has no MFA device yet: run `mfa-session enroll {name}` next"
+            );
+            Ok(None)
+        }
+        many => Err(Error::Config(format!(
+            "IAM user {user} has {} MFA devices ({}): pick one with --mfa-serial",
+            many.len(),
+            many.join(", ")
+        ))),
+    }
+}
+
 /// Stores the keys and writes the profile.
 pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
     let name = &args.profile.resolve(&ctx.env)?;
@@ -143,48 +177,29 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
         .as_deref()
         .or_else(|| existing.and_then(|p| p.get("mfa_serial")))
         .or_else(|| from.and_then(|p| p.get("mfa_serial")))
-        .map(str::trim)
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "no MFA device for profile '{name}': pass --mfa-serial arn:aws:iam::ACCOUNT:mfa/DEVICE (IAM console, Security credentials)"
-            ))
-        })?
-        .to_owned();
-    config::ensure_mfa_serial(&serial)?;
+        .map(|s| s.trim().to_owned());
+    let serial = match serial {
+        Some(s) => Some(s),
+        None => discover_serial(&set, name, &keys, ctx)?,
+    };
+    if let Some(serial) = &serial {
+        config::ensure_mfa_serial(serial)?;
+    }
     ctx.secrets.set(name, Item::Keys, &stored_keys(&keys))?;
 
-    let path = config::config_file_path(&ctx.env);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.to_str().map(str::to_owned))
-        .filter(|p| !p.contains(char::is_whitespace))
-        .unwrap_or_else(|| "mfa-session".into());
-    let process = format!("{exe} credential-process --profile {name}");
     let has_process = existing
         .and_then(|p| p.get("credential_process"))
         .is_some_and(|c| c.contains("mfa-session"));
-    let mut pairs = vec![
-        ("mfa_serial", serial.as_str()),
-        (KEY_ID_KEY, keys.access_key_id.as_str()),
-    ];
+    let process = config_edit::credential_process_line(name);
+    let mut pairs = vec![(KEY_ID_KEY, keys.access_key_id.as_str())];
+    if let Some(serial) = &serial {
+        pairs.insert(0, ("mfa_serial", serial.as_str()));
+    }
     if !has_process {
         pairs.insert(0, ("credential_process", process.as_str()));
     }
-    let header = if name == "default" {
-        "default".to_owned()
-    } else {
-        format!("profile {name}")
-    };
-    let updated = config_edit::upsert(&text, &header, &pairs, &[SOURCE_KEY]);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
-    let mode = std::fs::metadata(&path)
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
-        .unwrap_or(0o600);
-    cache::replace_file(dir, &path, updated.as_bytes(), mode)
-        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
+    let path = config_edit::save_profile(&ctx.env, name, &pairs, &[SOURCE_KEY])?;
+    let header = format!("profile {name}");
     eprintln!(
         "mfa-session: stored key {} of profile '{name}' in {}; updated [{header}] in {}",
         mask_key_id(&keys.access_key_id),

@@ -6,6 +6,7 @@ pub mod credential_process;
 pub mod env;
 pub mod exec;
 pub mod keys;
+pub mod mfa;
 pub mod prompt;
 pub mod seed;
 pub mod status;

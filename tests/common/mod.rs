@@ -94,6 +94,20 @@ pub fn configure(key_id: &str, settings: serde_json::Value) {
     http("POST", "/_harness/config", &v.to_string());
 }
 
+/// An IAM user of its own in the emulator, with an access key: (key id, secret).
+pub fn iam_user(name: &str) -> (String, String) {
+    let body = http(
+        "POST",
+        "/_harness/user",
+        &serde_json::json!({"name": name}).to_string(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (
+        v["AccessKeyId"].as_str().unwrap().to_owned(),
+        v["SecretAccessKey"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// One test's world: HOME, AWS config and credentials files, cache dir, unique key and device.
 pub struct TestEnv {
     pub tmp: tempfile::TempDir,

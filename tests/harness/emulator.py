@@ -12,16 +12,25 @@ the proxy does, and only there:
     with invalid MFA one time pass code."). moto accepts all of these.
   * Access keys the test declared invalid get InvalidClientTokenId, as AWS answers unknown keys
     (moto does not check keys unless its auth mode is on).
+  * Virtual MFA devices (moto does not check codes and does not implement ResyncMFADevice):
+    the proxy learns each device's seed from moto's CreateVirtualMFADevice answer, then
+    EnableMFADevice and ResyncMFADevice need two consecutive codes of that seed near the current
+    time (InvalidAuthenticationCode otherwise, as AWS answers), ResyncMFADevice is answered here,
+    and GetSessionToken for such a device needs a code of its seed (±1 step).
 It also counts GetSessionToken calls per long-term access key id, and injects the faults a test
 asks for (a delay, an HTTP status, a malformed body, a dropped connection), per access key id,
 so tests running in parallel do not see each other's settings.
 
 Control endpoints (never forwarded): GET /_harness/stats?key=AKID, POST /_harness/config
 with JSON {"key": AKID, "delay_ms": N, "wrong_codes": [...], "invalid": bool,
-"fault": "500"|"throttle"|"malformed"|"reset"|null, "fault_count": N}.
+"fault": "500"|"throttle"|"malformed"|"reset"|null, "fault_count": N, "fail_enable": bool, "deny_iam": [IAM actions]}.
 """
+import base64
+import hashlib
+import hmac
 import http.client
 import json
+import struct
 import os
 import re
 import socket
@@ -37,6 +46,7 @@ LOCK = threading.Lock()
 COUNTS = {}  # access key id -> GetSessionToken calls that reached the proxy
 USED = set()  # (serial, code) pairs already accepted
 SETTINGS = {}  # access key id -> settings dict
+SEEDS = {}  # virtual MFA device serial -> base32 seed, learnt from moto's answers
 MOTO_PORT = None
 
 
@@ -53,6 +63,48 @@ def error_xml(code, message, sender=True):
         f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId>"
         "</ErrorResponse>"
     ).encode()
+
+
+def totp(seed_b32, step):
+    key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def consecutive_codes_ok(serial, c1, c2, window=3):
+    now = int(time.time()) // 30
+    seed = SEEDS[serial]
+    return any(totp(seed, s) == c1 and totp(seed, s + 1) == c2 for s in range(now - window, now + window + 1))
+
+
+def iam_error(status, code, message):
+    body = (
+        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    ).encode()
+    return status, body
+
+
+def create_user(name):
+    """An IAM user with an access key, made in moto: its keys make GetCallerIdentity answer
+    with this user, so each test has a user (and MFA devices) of its own."""
+    def call(action, **params):
+        body = urllib.parse.urlencode({"Action": action, "Version": "2010-05-08", **params})
+        conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=30)
+        auth = "AWS4-HMAC-SHA256 Credential=AKIAHARNESS0000000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"
+        conn.request("POST", "/", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Authorization": auth})
+        data = conn.getresponse().read().decode()
+        conn.close()
+        return data
+    call("CreateUser", UserName=name)
+    data = call("CreateAccessKey", UserName=name)
+    return {
+        "AccessKeyId": re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", data).group(1),
+        "SecretAccessKey": re.search(r"<SecretAccessKey>([^<]+)</SecretAccessKey>", data).group(1),
+    }
 
 
 def access_key_of(headers):
@@ -100,7 +152,33 @@ class Proxy(BaseHTTPRequestHandler):
             refusal = self.check_session_token(form, settings)
             if refusal:
                 return self.reply(*refusal)
-        return self.forward(body)
+        if action in settings.get("deny_iam", []):
+            return self.reply(*iam_error(403, "AccessDenied", f"User: arn:aws:iam::123456789012:user/x is not authorized to perform: iam:{action}"))
+        if action in ("EnableMFADevice", "ResyncMFADevice"):
+            serial = (form.get("SerialNumber") or [""])[0]
+            c1 = (form.get("AuthenticationCode1") or [""])[0]
+            c2 = (form.get("AuthenticationCode2") or [""])[0]
+            if serial not in SEEDS:
+                return self.reply(*iam_error(404, "NoSuchEntity", f"MFA device {serial} not found."))
+            if settings.get("fail_enable") or not consecutive_codes_ok(serial, c1, c2):
+                return self.reply(*iam_error(403, "InvalidAuthenticationCode", "Authentication code for device is not valid."))
+            with LOCK:
+                USED.update({(serial, c1), (serial, c2)})
+            if action == "ResyncMFADevice":
+                xml = (
+                    '<ResyncMFADeviceResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+                    f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+                    "</ResyncMFADeviceResponse>"
+                ).encode()
+                return self.reply(200, xml)
+        status, data = self.forward(body)
+        if action == "CreateVirtualMFADevice" and status == 200:
+            serial = re.search(rb"<SerialNumber>([^<]+)</SerialNumber>", data)
+            seed = re.search(rb"<Base32StringSeed>([^<]+)</Base32StringSeed>", data)
+            if serial and seed:
+                raw = base64.b64decode(seed.group(1))
+                with LOCK:
+                    SEEDS[serial.group(1).decode()] = raw.decode()
 
     def fault(self, key, settings):
         kind = settings.get("fault")
@@ -140,6 +218,11 @@ class Proxy(BaseHTTPRequestHandler):
                 "ValidationError",
                 "1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*",
             )
+        if code is not None and serial in SEEDS:
+            now = int(time.time()) // 30
+            # AWS tolerates some clock skew; the tests inject times a step or two from real time.
+            if code not in [totp(SEEDS[serial], s) for s in range(now - 3, now + 4)]:
+                return 403, error_xml("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
         if code is not None:
             with LOCK:
                 reused = (serial, code) in USED
@@ -163,6 +246,7 @@ class Proxy(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        return resp.status, data
 
     def control(self, body):
         url = urllib.parse.urlparse(self.path)
@@ -171,6 +255,8 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 out = {"get_session_token": COUNTS.get(key, 0)}
             return self.reply(200, json.dumps(out).encode(), "application/json")
+        if url.path == "/_harness/user":
+            return self.reply(200, json.dumps(create_user(json.loads(body)["name"])).encode(), "application/json")
         if url.path == "/_harness/config":
             cfg = json.loads(body or b"{}")
             with LOCK:

@@ -1,0 +1,265 @@
+//! Self-service MFA: `enroll`, `resync`, `unenroll` a virtual MFA device with the profile's own
+//! keys, and `policy`, the Force_MFA policy these commands need.
+
+use crate::cmd::ProfileSel;
+use crate::config::{self, GLOBAL_STS_REGION};
+use crate::config_edit;
+use crate::error::Error;
+use crate::iam::Iam;
+use crate::secret::Secret;
+use crate::secrets::Item;
+use crate::session::{self, Ctx};
+use crate::totp::Seed;
+use aws_sdk_sts::config::Credentials;
+
+/// Create, enable and store a virtual MFA device for the profile's IAM user, in one step.
+#[derive(clap::Args, Debug)]
+pub struct EnrollArgs {
+    #[command(flatten)]
+    profile: ProfileSel,
+    /// The device's name (default: the IAM user name, which the Force_MFA policy requires).
+    #[arg(long, value_name = "NAME")]
+    device_name: Option<String>,
+    /// Add a device although the user already has one (AWS allows several).
+    #[arg(long)]
+    additional: bool,
+    /// Also print the seed as a terminal QR code and otpauth:// URI, for a phone app.
+    #[arg(long)]
+    show_qr: bool,
+}
+
+/// Resynchronize the profile's virtual MFA device with two codes from its stored seed.
+#[derive(clap::Args, Debug)]
+pub struct ResyncArgs {
+    #[command(flatten)]
+    profile: ProfileSel,
+}
+
+/// Deactivate and delete the profile's virtual MFA device, and forget its seed and sessions.
+#[derive(clap::Args, Debug)]
+pub struct UnenrollArgs {
+    #[command(flatten)]
+    profile: ProfileSel,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Print the Force_MFA IAM policy for mfa-session's users, as JSON.
+#[derive(clap::Args, Debug)]
+pub struct PolicyArgs {
+    /// The account id to put in resource ARNs (default: any account, `*`).
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
+    /// Only the statements that let users manage their own MFA device (no deny).
+    #[arg(long)]
+    self_manage_only: bool,
+}
+
+/// The profile's keys and an IAM client signing with them.
+fn connect_with_keys(ctx: &Ctx, name: &str) -> Result<(Iam, config::ProfileSet), Error> {
+    let set = config::load_profiles(&ctx.env)?;
+    let keys = session::profile_keys(ctx, &set, name)?;
+    let creds = Credentials::new(
+        &keys.access_key_id,
+        keys.secret_access_key.expose(),
+        None,
+        None,
+        "mfa-session-long-term-keys",
+    );
+    let region = config::profile_region(&set, name, &ctx.env);
+    let iam = Iam::connect(name, region.as_deref().unwrap_or(GLOBAL_STS_REGION), creds)?;
+    Ok((iam, set))
+}
+
+/// Two consecutive codes ending with the current step's (AWS asks for two in a row; using the
+/// previous one means nobody waits 30 seconds for the next).
+fn two_codes(ctx: &Ctx, seed: &Seed) -> (u64, Secret, Secret) {
+    let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
+    let step = seed.step_at(now);
+    (step, seed.code_for_step(step - 1), seed.code_for_step(step))
+}
+
+/// Creates → stores the seed → enables → configures → proves it with a first session. Undoes
+/// the device and the seed if enabling fails.
+pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
+    let name = args.profile.resolve(&ctx.env)?;
+    let (iam, set) = connect_with_keys(ctx, &name)?;
+    let user = iam.user_name()?;
+    let existing = iam.list_mfa_devices(&user)?;
+    if let (Some(first), false) = (existing.first(), args.additional) {
+        return Err(Error::Config(format!(
+            "IAM user {user} already has an MFA device ({first}): set `mfa_serial = {first}` in [profile {name}] to use it, or pass --additional to add another"
+        )));
+    }
+    let device = args.device_name.clone().unwrap_or_else(|| user.clone());
+    let (serial, seed_text) = iam.create_virtual_mfa_device(&device)?;
+    let undo = |err: Error| -> Error {
+        let device_gone = iam.delete_virtual(&serial).is_ok();
+        let _ = ctx.secrets.delete(&name, Item::Seed);
+        if device_gone {
+            err
+        } else {
+            Error::Config(format!(
+                "{err}; and the new device {serial} could not be deleted: delete it in the IAM console"
+            ))
+        }
+    };
+    let seed = Seed::parse(seed_text.expose()).map_err(undo)?;
+    ctx.secrets
+        .set(&name, Item::Seed, &seed.to_stored())
+        .map_err(undo)?;
+    let (step, c1, c2) = two_codes(ctx, &seed);
+    iam.enable(&user, &serial, (&c1, &c2), false)
+        .map_err(undo)?;
+    ctx.store.save_step(&serial, step);
+
+    let profile = set.get_profile(&name);
+    let has_process = profile
+        .and_then(|p| p.get("credential_process"))
+        .is_some_and(|c| c.contains("mfa-session"));
+    let process = config_edit::credential_process_line(&name);
+    let mut pairs = vec![("mfa_serial", serial.as_str())];
+    if !has_process {
+        pairs.insert(0, ("credential_process", process.as_str()));
+    }
+    config_edit::save_profile(&ctx.env, &name, &pairs, &[])?;
+    eprintln!(
+        "mfa-session: enrolled {serial} for IAM user {user}; its seed is in {}",
+        ctx.secrets.name()
+    );
+    if args.show_qr {
+        print_qr(&seed)?;
+    }
+    let first = session::obtain(ctx, &name)?;
+    eprintln!(
+        "mfa-session: first MFA session for profile '{name}' is valid until {}",
+        crate::cmd::env::rfc3339(first.session.expiration)
+    );
+    Ok(())
+}
+
+fn print_qr(seed: &Seed) -> Result<(), Error> {
+    let uri = seed.to_stored();
+    let code = qrcode::QrCode::new(uri.expose().as_bytes())
+        .map_err(|e| Error::Config(format!("cannot draw the QR code: {e}")))?;
+    let art = code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .quiet_zone(true)
+        .build();
+    println!("{art}\n{}", uri.expose());
+    Ok(())
+}
+
+/// Resynchronizes the device with two codes from the stored seed.
+pub fn resync(args: &ResyncArgs, ctx: &Ctx) -> Result<(), Error> {
+    let name = args.profile.resolve(&ctx.env)?;
+    let (iam, set) = connect_with_keys(ctx, &name)?;
+    let cfg = config::resolve_profile(&set, &name, &ctx.env)?;
+    let stored = ctx.secrets.get(&name, Item::Seed)?.ok_or_else(|| {
+        Error::Config(format!("no TOTP seed stored for profile '{name}': resync needs it (`mfa-session seed set {name}`)"))
+    })?;
+    let seed = Seed::parse(stored.expose())?;
+    let user = iam.user_name()?;
+    let (step, c1, c2) = two_codes(ctx, &seed);
+    iam.enable(&user, &cfg.mfa_serial, (&c1, &c2), true)?;
+    ctx.store.save_step(&cfg.mfa_serial, step);
+    eprintln!(
+        "mfa-session: resynchronized {} for IAM user {user}",
+        cfg.mfa_serial
+    );
+    Ok(())
+}
+
+/// Deactivates and deletes the device (with an MFA session: the policy denies it otherwise),
+/// then forgets its seed, sessions and `mfa_serial`.
+pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
+    let name = args.profile.resolve(&ctx.env)?;
+    let set = config::load_profiles(&ctx.env)?;
+    let cfg = config::resolve_profile(&set, &name, &ctx.env)?;
+    if !args.yes {
+        let q = format!(
+            "Deactivate and delete MFA device {} of profile '{name}'? [y/N] ",
+            cfg.mfa_serial
+        );
+        let answer = rpassword::prompt_password(q).map_err(|_| {
+            Error::Config(format!(
+                "no terminal to confirm on: pass --yes to unenroll profile '{name}'"
+            ))
+        })?;
+        if !answer.trim().eq_ignore_ascii_case("y") {
+            return Err(Error::Config("not confirmed: nothing changed".into()));
+        }
+    }
+    // Who the user is, from the long-term keys (sts:GetCallerIdentity needs no permission).
+    let user = connect_with_keys(ctx, &name)?.0.user_name()?;
+    let s = session::obtain(ctx, &name)?.session;
+    let creds = Credentials::new(
+        &s.access_key_id,
+        s.secret_access_key.expose(),
+        Some(s.session_token.expose().to_owned()),
+        None,
+        "mfa-session-session",
+    );
+    let iam = Iam::connect(&name, cfg.sts_region(), creds)?;
+    iam.deactivate(&user, &cfg.mfa_serial)?;
+    iam.delete_virtual(&cfg.mfa_serial)?;
+    ctx.secrets.delete(&name, Item::Seed)?;
+    for (key, entry) in ctx.store.entries() {
+        if entry.profile == name || entry.mfa_serial == cfg.mfa_serial {
+            ctx.store.remove(&key)?;
+        }
+    }
+    config_edit::save_profile(&ctx.env, &name, &[], &["mfa_serial"])?;
+    eprintln!(
+        "mfa-session: removed MFA device {} of IAM user {user}, its seed and sessions",
+        cfg.mfa_serial
+    );
+    Ok(())
+}
+
+/// The Force_MFA policy: self-management of credentials and MFA, and the deny without MFA.
+pub fn policy_document(account: &str, self_manage_only: bool) -> serde_json::Value {
+    let user = format!("arn:aws:iam::{account}:user/${{aws:username}}");
+    let mfa = format!("arn:aws:iam::{account}:mfa/${{aws:username}}");
+    let mut statements = vec![
+        serde_json::json!({"Sid": "AllowViewAccountInfo", "Effect": "Allow",
+            "Action": ["iam:ListVirtualMFADevices"], "Resource": "*"}),
+        serde_json::json!({"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow",
+            "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"], "Resource": mfa}),
+        serde_json::json!({"Sid": "AllowManageOwnUserMFA", "Effect": "Allow",
+            "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:GetUser",
+                       "iam:ListMFADevices", "iam:ResyncMFADevice"], "Resource": user}),
+    ];
+    if !self_manage_only {
+        statements.push(
+            serde_json::json!({"Sid": "AllowManageOwnCredentials", "Effect": "Allow",
+            "Action": ["iam:ChangePassword", "iam:GetLoginProfile", "iam:GetAccountPasswordPolicy",
+                       "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
+                       "iam:UpdateAccessKey"], "Resource": user}),
+        );
+        statements.push(serde_json::json!({"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
+            "NotAction": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice",
+                          "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
+                          "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}));
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Prints the policy.
+pub fn policy(args: &PolicyArgs, _ctx: &Ctx) -> Result<(), Error> {
+    let account = match &args.account_id {
+        Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id.as_str(),
+        Some(id) => {
+            return Err(Error::Config(format!(
+                "--account-id '{id}' is not a 12-digit AWS account id"
+            )));
+        }
+        None => "*",
+    };
+    let doc = policy_document(account, args.self_manage_only);
+    println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+    Ok(())
+}
