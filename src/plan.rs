@@ -25,6 +25,12 @@ pub fn refresh_margin(duration_seconds: u32) -> TimeDelta {
     }
 }
 
+/// Whether a session inside the refresh margin may still be handed out when a refresh cannot
+/// reach AWS: more than 11 minutes left, above botocore's mandatory refresh line.
+pub fn still_servable(expiry: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    expiry - now > TimeDelta::minutes(11)
+}
+
 /// Decides whether a cached session (by its expiry) may be used at `now`.
 pub fn plan(
     cached_expiry: Option<DateTime<Utc>>,

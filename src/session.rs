@@ -95,17 +95,20 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         (None, None) => unreachable!("a keyring profile names its key id"),
     };
     let key = cache::key(&key_id, &cfg.mfa_serial);
-    if let Some(session) = cached(ctx, &key, &cfg) {
+    if let Ok(session) = cached(ctx, &key, &cfg) {
         index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
     }
     let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
     let _lock = ctx.store.lock(&key, wait)?;
     // Whoever held the lock before us may have just made the session we need.
-    if let Some(session) = cached(ctx, &key, &cfg) {
-        index(ctx, &cfg.name, &key, &session);
-        return Ok(Resolved { cfg, session });
-    }
+    let fallback = match cached(ctx, &key, &cfg) {
+        Ok(session) => {
+            index(ctx, &cfg.name, &key, &session);
+            return Ok(Resolved { cfg, session });
+        }
+        Err(fallback) => fallback,
+    };
     let keys = match file_keys {
         Some(k) => k,
         None => keyring_keys(ctx, &cfg, &key_id)?,
@@ -118,10 +121,19 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         cfg.sts_region(),
         mask_key_id(&keys.access_key_id)
     ));
-    let session = ctx
-        .sts
-        .get_session_token(&cfg, &keys, &code.value)
-        .map_err(|e| code::explain_rejection(e, &cfg, &code))?;
+    let session = match ctx.sts.get_session_token(&cfg, &keys, &code.value) {
+        Ok(session) => session,
+        // AWS is unreachable but the old session still works: better than failing every call.
+        Err(Error::Unavailable(why)) if fallback.is_some() => {
+            let session = fallback.expect("checked");
+            eprintln!(
+                "mfa-session: warning: {why}; serving the cached session, valid until {}",
+                crate::cmd::env::rfc3339(session.expiration)
+            );
+            return Ok(Resolved { cfg, session });
+        }
+        Err(e) => return Err(code::explain_rejection(e, &cfg, &code)),
+    };
     code::record_use(ctx, &cfg, &code);
     let entry = Entry {
         version: 1,
@@ -219,26 +231,25 @@ fn index(ctx: &Ctx, profile: &str, key: &str, session: &Session) {
     ctx.store.ensure_index(profile, &idx);
 }
 
-fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Option<Session> {
+/// The cached session if it may be handed out; else, as the error, the cached session if it is
+/// still servable should a refresh fail for want of AWS.
+fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Result<Session, Option<Session>> {
     match ctx.store.load(key) {
-        Lookup::Hit(e) => {
-            let action = plan(
-                Some(e.session.expiration),
-                ctx.clock.now(),
-                cfg.duration_seconds,
-            );
-            if action == Action::UseCache && e.mfa_serial == cfg.mfa_serial {
-                return Some(e.session);
+        Lookup::Hit(e) if e.mfa_serial == cfg.mfa_serial => {
+            let now = ctx.clock.now();
+            if plan(Some(e.session.expiration), now, cfg.duration_seconds) == Action::UseCache {
+                return Ok(e.session);
             }
             ctx.log(format_args!(
                 "cached session expires {}: renewing",
                 e.session.expiration
             ));
-            None
+            Err(Some(e.session).filter(|s| crate::plan::still_servable(s.expiration, now)))
         }
+        Lookup::Hit(_) => Err(None),
         Lookup::Miss(why) => {
             ctx.log(why);
-            None
+            Err(None)
         }
     }
 }

@@ -124,6 +124,10 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
     let key = mask_key_id(&keys.access_key_id);
     let src = cfg.key_location();
     match err {
+        SdkError::ServiceError(se) if se.err().code().is_none() => Error::Unavailable(format!(
+            "STS in {region} sent a reply that could not be read (HTTP {}): try again; if it persists, check any proxy in between",
+            se.raw().status().as_u16()
+        )),
         SdkError::ServiceError(se) => {
             let e = se.err();
             let msg = clean(e.message().unwrap_or(""));
