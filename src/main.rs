@@ -80,6 +80,37 @@ fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
     Ok(base.join("mfa-session"))
 }
 
+/// Where secrets live: `MFA_SESSION_BACKEND=keyring` (default) or `file` (an age-encrypted file at
+/// `MFA_SESSION_SECRETS_FILE`, else `$XDG_DATA_HOME/mfa-session/secrets.age`).
+fn secret_store(env: &env::Env) -> Result<Box<dyn secrets::SecretStore>, Error> {
+    match env.get("MFA_SESSION_BACKEND").unwrap_or("keyring") {
+        "keyring" => Ok(Box::new(secrets::Keyring::platform())),
+        "file" => {
+            let path = match env.get("MFA_SESSION_SECRETS_FILE") {
+                Some(p) => PathBuf::from(p),
+                None => env
+                    .get("XDG_DATA_HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .or_else(dirs::data_dir)
+                    .ok_or_else(|| {
+                        Error::Config(
+                            "no data directory (HOME is not set): set MFA_SESSION_SECRETS_FILE"
+                                .into(),
+                        )
+                    })?
+                    .join("mfa-session")
+                    .join("secrets.age"),
+            };
+            let pass = env.get("MFA_SESSION_PASSPHRASE").map(secret::Secret::new);
+            Ok(Box::new(secrets::EncryptedFile::new(path, pass)))
+        }
+        other => Err(Error::Config(format!(
+            "MFA_SESSION_BACKEND '{other}' is not keyring or file: fix or unset it"
+        ))),
+    }
+}
+
 fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
     let env = env::Env::real();
     let clock = env::Clock::from_env(&env).map_err(Error::Config)?;
@@ -99,14 +130,14 @@ fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
     let process_timeout = seconds("MFA_SESSION_PROCESS_TIMEOUT", 30)?;
     Ok(session::Ctx {
         store: cache::Store::new(&cache_dir(&env)?),
-        env,
         clock,
         prompt_timeout: Duration::from_secs(prompt_timeout),
         process_timeout: Duration::from_secs(process_timeout),
         verbose,
         sts: Box::new(sts::AwsSts),
         codes: Box::new(session::Terminal),
-        secrets: Box::new(secrets::Keyring::platform()),
+        secrets: secret_store(&env)?,
+        env,
     })
 }
 

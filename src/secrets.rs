@@ -130,9 +130,161 @@ impl SecretStore for Keyring {
     }
 }
 
+/// An age-encrypted file (scrypt passphrase) for machines without a usable keyring: 0600 in a
+/// 0700 directory, rewritten atomically. The passphrase comes from `MFA_SESSION_PASSPHRASE`
+/// (automation) or is asked on the terminal.
+pub struct EncryptedFile {
+    path: std::path::PathBuf,
+    env_passphrase: Option<Secret>,
+    passphrase: std::sync::OnceLock<Result<Secret, String>>,
+}
+
+/// scrypt cost of the file (2^15: about 0.1 s to open on this kind of machine).
+const WORK_FACTOR: u8 = 15;
+
+impl EncryptedFile {
+    /// The file at `path`; `passphrase` from the environment, if given there.
+    pub fn new(path: std::path::PathBuf, passphrase: Option<Secret>) -> Self {
+        EncryptedFile {
+            path,
+            env_passphrase: passphrase,
+            passphrase: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn passphrase(&self) -> Result<Secret, Error> {
+        self.passphrase
+            .get_or_init(|| match &self.env_passphrase {
+                Some(p) => Ok(p.clone()),
+                None => rpassword::prompt_password(format!(
+                    "Passphrase for {}: ",
+                    self.path.display()
+                ))
+                .map(Secret::new)
+                .map_err(|_| {
+                    format!(
+                        "no terminal to ask the passphrase of {} on: set MFA_SESSION_PASSPHRASE",
+                        self.path.display()
+                    )
+                }),
+            })
+            .clone()
+            .map_err(Error::Keyring)
+    }
+
+    fn load(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+            Err(e) => {
+                return Err(Error::Keyring(format!(
+                    "cannot read {}: {}",
+                    self.path.display(),
+                    e.kind()
+                )));
+            }
+        };
+        let identity = age::scrypt::Identity::new(self.passphrase()?.expose().to_owned().into());
+        let plain = zeroize::Zeroizing::new(age::decrypt(&identity, &bytes).map_err(|_| {
+            Error::Keyring(format!(
+                "the passphrase does not open {} (or it is damaged): check MFA_SESSION_PASSPHRASE",
+                self.path.display()
+            ))
+        })?);
+        serde_json::from_slice(&plain).map_err(|_| {
+            Error::Keyring(format!(
+                "{} holds no secrets mfa-session can read",
+                self.path.display()
+            ))
+        })
+    }
+
+    fn save(&self, map: &std::collections::BTreeMap<String, String>) -> Result<(), Error> {
+        let mut recipient =
+            age::scrypt::Recipient::new(self.passphrase()?.expose().to_owned().into());
+        recipient.set_work_factor(WORK_FACTOR);
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(map).expect("strings serialize"));
+        let fail =
+            |why: String| Error::Keyring(format!("cannot write {}: {why}", self.path.display()));
+        let sealed = age::encrypt(&recipient, &plain).map_err(|e| fail(e.to_string()))?;
+        let dir = self.path.parent().unwrap_or(std::path::Path::new("."));
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fail(e.kind().to_string()))?;
+        crate::cache::replace_file(dir, &self.path, &sealed, 0o600)
+            .map_err(|e| fail(e.kind().to_string()))
+    }
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+impl SecretStore for EncryptedFile {
+    fn get(&self, profile: &str, item: Item) -> Result<Option<Secret>, Error> {
+        Ok(self.load()?.remove(&item.user(profile)).map(Secret::new))
+    }
+
+    fn set(&self, profile: &str, item: Item, value: &Secret) -> Result<(), Error> {
+        let mut map = self.load()?;
+        map.insert(item.user(profile), value.expose().to_owned());
+        self.save(&map)
+    }
+
+    fn delete(&self, profile: &str, item: Item) -> Result<bool, Error> {
+        let mut map = self.load()?;
+        let had = map.remove(&item.user(profile)).is_some();
+        if had {
+            self.save(&map)?;
+        }
+        Ok(had)
+    }
+
+    fn name(&self) -> &'static str {
+        "the encrypted secrets file"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_encrypted_file_round_trips_and_refuses_a_wrong_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d/secrets.age");
+        let f = EncryptedFile::new(path.clone(), Some(Secret::new("pw")));
+        f.set(
+            "work",
+            Item::Seed,
+            &Secret::new("otpauth://totp/x?secret=SEEDVALUE"),
+        )
+        .unwrap();
+        assert_eq!(
+            f.get("work", Item::Seed).unwrap().unwrap().expose(),
+            "otpauth://totp/x?secret=SEEDVALUE"
+        );
+        let raw = std::fs::read(&path).unwrap();
+        assert!(!String::from_utf8_lossy(&raw).contains("SEEDVALUE"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        let wrong = EncryptedFile::new(path, Some(Secret::new("nope")));
+        let err = wrong.get("work", Item::Seed).unwrap_err().to_string();
+        assert!(err.contains("the passphrase does not open"), "{err}");
+        assert!(f.delete("work", Item::Seed).unwrap());
+        assert_eq!(f.get("work", Item::Seed).unwrap(), None);
+    }
 
     #[test]
     fn items_round_trip_through_the_mock_store() {

@@ -291,3 +291,49 @@ fn bad_seeds_and_bad_keys_are_refused_before_anything_is_stored() {
     let list = ok(&run(&mut keyring(t.mfa(&["list"]))));
     assert!(!list.contains("krbad"), "nothing was stored: {list}");
 }
+
+#[test]
+fn the_encrypted_file_backend_holds_typed_keys_and_a_seed_where_no_keyring_is() {
+    let t = TestEnv::new("krfile");
+    let file = t.tmp.path().join("data/secrets.age");
+    let backend = |mut cmd: Command, pass: &str| {
+        cmd.env("MFA_SESSION_BACKEND", "file")
+            .env("MFA_SESSION_SECRETS_FILE", &file)
+            .env("MFA_SESSION_PASSPHRASE", pass)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+        cmd
+    };
+    t.write_config_raw("[profile krfile]\nregion = eu-west-1\n");
+    let add = t.with_tty_at(
+        &["for profile krfile: "],
+        &[&t.key_id, LONG_TERM_SECRET],
+        BIN,
+        &["add", "krfile", "--mfa-serial", &t.serial],
+    );
+    ok(&run(&mut backend(add, "correct horse")));
+    assert!(
+        t.tty_log()
+            .contains("Secret access key for profile krfile: "),
+        "{}",
+        t.tty_log()
+    );
+    assert!(!t.tty_log().contains(LONG_TERM_SECRET), "typed hidden");
+    ok(&with_stdin(
+        backend(t.mfa(&["seed", "set", "krfile"]), "correct horse"),
+        SEED,
+    ));
+    let raw = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+    assert!(!raw.contains(SEED) && !raw.contains(LONG_TERM_SECRET) && !raw.contains(&t.key_id));
+    let out = run(&mut backend(
+        t.mfa(&["credential-process", "-p", "krfile"]),
+        "correct horse",
+    ));
+    parse_process_output(&ok(&out));
+    assert_eq!(sts_calls(&t.key_id), 1);
+    ok(&run(&mut t.mfa(&["clear", "--all"])));
+    let out = run(&mut backend(
+        t.mfa(&["credential-process", "-p", "krfile"]),
+        "wrong",
+    ));
+    fails(&out, 8, "the passphrase does not open");
+}

@@ -211,10 +211,24 @@ impl TestEnv {
 
     /// `program args` with a pseudo-terminal that types `answers` at each MFA prompt.
     pub fn with_tty(&self, answers: &[&str], program: &str, args: &[&str]) -> Command {
+        self.with_tty_at(&[], answers, program, args)
+    }
+
+    /// The same, answering whenever the terminal shows one of `triggers`.
+    pub fn with_tty_at(
+        &self,
+        triggers: &[&str],
+        answers: &[&str],
+        program: &str,
+        args: &[&str],
+    ) -> Command {
         let mut cmd = Command::new(python());
         cmd.arg(harness("pty_run.py"))
             .arg("--tty-log")
             .arg(self.tmp.path().join("tty.log"));
+        for t in triggers {
+            cmd.arg("--trigger").arg(t);
+        }
         for a in answers {
             cmd.arg("--answer").arg(a);
         }

@@ -1,10 +1,10 @@
 """Runs a command with a fresh pseudo-terminal as its controlling terminal, answering prompts.
 
-    python3 pty_run.py [--answer CODE]... [--tty-log FILE] -- COMMAND ARGS...
+    python3 pty_run.py [--answer TEXT]... [--trigger TEXT]... [--tty-log FILE] -- COMMAND ARGS...
 
 The command's stdin, stdout and stderr are this process's own (pipes, in the tests), as when the
 AWS CLI runs a credential process: only /dev/tty reaches the terminal. Each time the terminal
-shows "MFA code for", the next --answer is typed, followed by Enter; with no answers left,
+shows a trigger (default "MFA code for"), the next --answer is typed, followed by Enter; with no answers left,
 nothing is typed. What the terminal showed is written to --tty-log. Exits with the command's code.
 """
 import argparse
@@ -21,10 +21,12 @@ PROMPT = b"MFA code for"
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--answer", action="append", default=[])
+    ap.add_argument("--trigger", action="append", default=[])
     ap.add_argument("--tty-log")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    triggers = [t.encode() for t in args.trigger] or [PROMPT]
     master, slave = os.openpty()
 
     def take_terminal():
@@ -44,7 +46,7 @@ def main():
                 chunk = b""
             open_ = bool(chunk)
             seen += chunk
-            while seen.count(PROMPT) > answered and answers:
+            while sum(seen.count(t) for t in triggers) > answered and answers:
                 os.write(master, answers.pop(0).encode() + b"\n")
                 answered += 1
         elif child.poll() is not None:
