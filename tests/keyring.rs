@@ -337,3 +337,56 @@ fn the_encrypted_file_backend_holds_typed_keys_and_a_seed_where_no_keyring_is() 
     ));
     fails(&out, 8, "the passphrase does not open");
 }
+
+#[test]
+fn mfa_code_source_forces_one_source_and_seeds_come_from_a_file_too() {
+    let t = TestEnv::new("krforce");
+    let seed_file = t.tmp.path().join("seed.txt");
+    std::fs::write(&seed_file, format!("{SEED}\n")).unwrap();
+    ok(&run(&mut keyring(t.mfa(&[
+        "seed",
+        "set",
+        "krforce",
+        "--from-file",
+        seed_file.to_str().unwrap(),
+    ]))));
+    let base = format!(
+        "[profile krforce]\nmfa_serial = {}\nmfa_session_source_profile = work-lt\n",
+        t.serial
+    );
+    // Forced to the prompt: the stored seed is not used, so with no terminal it fails.
+    t.write_config_raw(&format!("{base}mfa_code_source = prompt\n"));
+    fails(
+        &run(&mut keyring(t.mfa(&[
+            "credential-process",
+            "-p",
+            "krforce",
+        ]))),
+        4,
+        "no terminal to ask for the MFA code",
+    );
+    // Forced to mfa_process without one.
+    t.write_config_raw(&format!("{base}mfa_code_source = process\n"));
+    fails(
+        &run(&mut keyring(t.mfa(&[
+            "credential-process",
+            "-p",
+            "krforce",
+        ]))),
+        3,
+        "has mfa_code_source = process but no mfa_process",
+    );
+    // Forced to the seed after it is removed.
+    ok(&run(&mut keyring(t.mfa(&["seed", "remove", "krforce"]))));
+    t.write_config_raw(&format!("{base}mfa_code_source = seed\n"));
+    fails(
+        &run(&mut keyring(t.mfa(&[
+            "credential-process",
+            "-p",
+            "krforce",
+        ]))),
+        4,
+        "has mfa_code_source = seed but no seed is stored",
+    );
+    assert_eq!(sts_calls(&t.key_id), 0);
+}
