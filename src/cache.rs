@@ -63,8 +63,20 @@ pub struct Entry {
 pub enum Lookup {
     /// A readable entry.
     Hit(Entry),
-    /// Nothing usable; the reason is for `-v`.
+    /// Nothing usable (absent or corrupt); the reason is for `-v`.
     Miss(String),
+    /// A file that must not be trusted (a symlink, not ours, open to others, huge): ignored, and
+    /// the user is told.
+    Refused(String),
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Another process held it for too long.
+    Busy(Error),
+    /// The cache directory cannot be used at all.
+    Unusable(Error),
 }
 
 /// What the shell prompt reads for a profile: which session it uses and when that expires.
@@ -219,6 +231,7 @@ impl Store {
                     format!("{:?}", e.classify()).to_lowercase()
                 )),
             },
+            Err(why) if why.ends_with("refused") => Lookup::Refused(why),
             Err(why) => Lookup::Miss(why),
         }
     }
@@ -257,7 +270,7 @@ impl Store {
                 let key = name.strip_suffix(".json")?.to_owned();
                 match self.load(&key) {
                     Lookup::Hit(e) => Some((key, e)),
-                    Lookup::Miss(_) => None,
+                    Lookup::Miss(_) | Lookup::Refused(_) => None,
                 }
             })
             .collect();
@@ -267,8 +280,9 @@ impl Store {
 
     /// Takes the exclusive lock of `key`, waiting up to `wait`. The kernel drops it when the
     /// process ends, however it ends, so a crash never leaves a lock behind.
-    pub fn lock(&self, key: &str, wait: Duration) -> Result<File, Error> {
-        self.ensure_private(&self.dir)?;
+    pub fn lock(&self, key: &str, wait: Duration) -> Result<File, LockError> {
+        self.ensure_private(&self.dir)
+            .map_err(LockError::Unusable)?;
         let path = self.dir.join(format!("{key}.lock"));
         let file = OpenOptions::new()
             .read(true)
@@ -278,7 +292,7 @@ impl Store {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
-            .map_err(|e| cache_error(&self.dir, &e))?;
+            .map_err(|e| LockError::Unusable(cache_error(&self.dir, &e)))?;
         let start = Instant::now();
         loop {
             match file.try_lock() {
@@ -287,13 +301,15 @@ impl Store {
                     std::thread::sleep(Duration::from_millis(25));
                 }
                 Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Cache(format!(
+                    return Err(LockError::Busy(Error::Cache(format!(
                         "another mfa-session has held the lock {} for {}s: finish or cancel its MFA prompt, then retry",
                         path.display(),
                         wait.as_secs()
-                    )));
+                    ))));
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(cache_error(&self.dir, &e)),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(LockError::Unusable(cache_error(&self.dir, &e)));
+                }
             }
         }
     }
@@ -465,15 +481,15 @@ mod tests {
         write(&[0xff, 0, 0x13]);
         assert!(matches!(store.load("k"), Lookup::Miss(_)));
         write(&vec![b' '; 70 * 1024]);
-        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("too large")));
+        assert!(matches!(store.load("k"), Lookup::Refused(m) if m.contains("too large")));
         write(&full);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("readable by others")));
+        assert!(matches!(store.load("k"), Lookup::Refused(m) if m.contains("readable by others")));
         fs::remove_file(&path).unwrap();
         let target = tmp.path().join("elsewhere.json");
         fs::write(&target, &full).unwrap();
         std::os::unix::fs::symlink(&target, &path).unwrap();
-        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("symlink")));
+        assert!(matches!(store.load("k"), Lookup::Refused(m) if m.contains("symlink")));
     }
 
     #[test]
@@ -481,7 +497,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(tmp.path());
         let held = store.lock("k", Duration::from_secs(1)).unwrap();
-        let err = store.lock("k", Duration::from_millis(100)).unwrap_err();
+        let Err(LockError::Busy(err)) = store.lock("k", Duration::from_millis(100)) else {
+            panic!("busy")
+        };
         assert!(err.to_string().contains("held the lock"), "{err}");
         drop(held);
         store.lock("k", Duration::from_millis(100)).unwrap();

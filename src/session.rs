@@ -95,14 +95,22 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         (None, None) => unreachable!("a keyring profile names its key id"),
     };
     let key = cache::key(&key_id, &cfg.mfa_serial);
-    if let Ok(session) = cached(ctx, &key, &cfg) {
+    if let Ok(session) = cached(ctx, &key, &cfg, true) {
         index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
     }
     let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
-    let _lock = ctx.store.lock(&key, wait)?;
+    let _lock = match ctx.store.lock(&key, wait) {
+        Ok(lock) => Some(lock),
+        Err(cache::LockError::Busy(e)) => return Err(e),
+        // No usable cache directory: the session can still be made, just not shared or kept.
+        Err(cache::LockError::Unusable(e)) => {
+            eprintln!("mfa-session: warning: {e}; going on without the cache");
+            None
+        }
+    };
     // Whoever held the lock before us may have just made the session we need.
-    let fallback = match cached(ctx, &key, &cfg) {
+    let fallback = match cached(ctx, &key, &cfg, false) {
         Ok(session) => {
             index(ctx, &cfg.name, &key, &session);
             return Ok(Resolved { cfg, session });
@@ -233,7 +241,12 @@ fn index(ctx: &Ctx, profile: &str, key: &str, session: &Session) {
 
 /// The cached session if it may be handed out; else, as the error, the cached session if it is
 /// still servable should a refresh fail for want of AWS.
-fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Result<Session, Option<Session>> {
+fn cached(
+    ctx: &Ctx,
+    key: &str,
+    cfg: &ProfileConfig,
+    warn: bool,
+) -> Result<Session, Option<Session>> {
     match ctx.store.load(key) {
         Lookup::Hit(e) if e.mfa_serial == cfg.mfa_serial => {
             let now = ctx.clock.now();
@@ -249,6 +262,12 @@ fn cached(ctx: &Ctx, key: &str, cfg: &ProfileConfig) -> Result<Session, Option<S
         Lookup::Hit(_) => Err(None),
         Lookup::Miss(why) => {
             ctx.log(why);
+            Err(None)
+        }
+        Lookup::Refused(why) => {
+            if warn {
+                eprintln!("mfa-session: warning: cached session ignored: {why}");
+            }
             Err(None)
         }
     }

@@ -67,3 +67,105 @@ fn a_still_valid_session_is_served_when_its_refresh_cannot_reach_aws() {
         .env("MFA_SESSION_TEST_NOW", &now));
     fails(&out, 6, "failed (InternalFailure");
 }
+
+#[test]
+fn hostile_cache_files_are_refused_and_said_so_and_credentials_still_come() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestEnv::new("hostilecache");
+    let warm =
+        |code: &str| run(&mut t.with_tty(&[code], BIN, &["credential-process", "-p", "work"]));
+    parse_process_output(&ok(&warm("100001")));
+    let file = t.cache_file();
+    let good = std::fs::read(&file).unwrap();
+    // Readable by others: refused (the secret may have been read), a new session is made.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = warm("100002");
+    parse_process_output(&ok(&out));
+    assert!(
+        stderr(&out).contains("cached session ignored")
+            && stderr(&out).contains("readable by others: refused"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Replaced by a symlink: never followed, never written through.
+    let target = t.tmp.path().join("elsewhere.json");
+    std::fs::write(&target, &good).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink(&target, &file).unwrap();
+    let out = warm("100003");
+    parse_process_output(&ok(&out));
+    assert!(
+        stderr(&out).contains("is a symlink: refused"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        good,
+        "the symlink's target is untouched"
+    );
+    assert!(
+        !std::fs::symlink_metadata(&file)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // Huge: refused without being read.
+    std::fs::write(&file, vec![b'x'; 1 << 20]).unwrap();
+    let out = warm("100004");
+    assert!(
+        stderr(&out).contains("too large to be a session: refused"),
+        "{}",
+        stderr(&out)
+    );
+    // Someone else's file (root can make one): refused.
+    if unsafe_euid() == 0 {
+        let out = std::process::Command::new("chown")
+            .arg("65534")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let out = warm("100005");
+        assert!(
+            stderr(&out).contains("belongs to another user: refused"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_no_secret(&stderr(&out));
+}
+
+fn unsafe_euid() -> u32 {
+    let out = std::process::Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn an_unusable_cache_directory_still_gives_credentials() {
+    let t = TestEnv::new("nocachedir");
+    let blocker = t.tmp.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let out = run(t
+        .with_tty(&["123456"], BIN, &["credential-process", "-p", "work"])
+        .env("MFA_SESSION_CACHE_DIR", blocker.join("cache")));
+    parse_process_output(&ok(&out));
+    assert!(
+        stderr(&out).contains("going on without the cache"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("session not cached"),
+        "{}",
+        stderr(&out)
+    );
+}
