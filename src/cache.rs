@@ -505,6 +505,35 @@ mod tests {
         store.lock("k", Duration::from_millis(100)).unwrap();
     }
 
+    proptest::proptest! {
+        /// Whatever bytes the cache file holds, reading it never panics, and only a whole,
+        /// well-formed entry is a hit.
+        #[test]
+        fn the_reader_survives_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let tmp = tempfile::tempdir().unwrap();
+            let store = Store::new(tmp.path());
+            store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
+            fs::write(tmp.path().join("sessions/k.json"), &bytes).unwrap();
+            match store.load("k") {
+                Lookup::Hit(e) => proptest::prop_assert!(serde_json::from_slice::<Entry>(&bytes).is_ok() && e.version == 1),
+                Lookup::Miss(_) | Lookup::Refused(_) => {}
+            }
+        }
+
+        /// A valid entry cut anywhere is never a hit.
+        #[test]
+        fn a_truncated_entry_is_never_a_hit(cut in 0usize..400) {
+            let tmp = tempfile::tempdir().unwrap();
+            let store = Store::new(tmp.path());
+            store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
+            let path = tmp.path().join("sessions/k.json");
+            let full = fs::read(&path).unwrap();
+            proptest::prop_assume!(cut < full.len());
+            fs::write(&path, &full[..cut]).unwrap();
+            proptest::prop_assert!(!matches!(store.load("k"), Lookup::Hit(_)));
+        }
+    }
+
     #[test]
     fn keys_differ_by_key_id_and_serial_and_hide_both() {
         let a = key("AKIA1", "arn:aws:iam::1:mfa/a");

@@ -493,6 +493,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// duration_seconds is accepted exactly when it is a whole number in 900..=129600.
+        #[test]
+        fn durations(v in "\\PC{0,12}", n in 0u64..300_000) {
+            let ok = v.parse::<u32>().is_ok_and(|n| DURATION_RANGE.contains(&n));
+            proptest::prop_assert_eq!(parse_duration(&v).is_ok(), ok);
+            proptest::prop_assert_eq!(parse_duration(&n.to_string()).is_ok(), (900..=129_600).contains(&n));
+        }
+
+        /// Any mfa_serial: no panic; an accepted ARN always yields its account id.
+        #[test]
+        fn serials(s in "\\PC{0,40}", acct in "[0-9]{12}", dev in "[a-z.@_-]{1,20}") {
+            let _ = ensure_mfa_serial(&s);
+            let arn = format!("arn:aws:iam::{acct}:mfa/{dev}");
+            proptest::prop_assert!(ensure_mfa_serial(&arn).is_ok());
+        }
+    }
+
     #[test]
     fn mfa_serials() {
         for ok in [

@@ -70,6 +70,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Never hands out a session inside the refresh margin (so never inside botocore's
+        /// mandatory 10 minutes), never refreshes one outside it, whatever the clock says.
+        #[test]
+        fn planner_invariants(expiry in -4_000_000_000i64..4_000_000_000, now in -4_000_000_000i64..4_000_000_000, d in 900u32..=129_600) {
+            let (e, n) = (DateTime::from_timestamp(expiry, 0).unwrap(), DateTime::from_timestamp(now, 0).unwrap());
+            let action = plan(Some(e), n, d);
+            proptest::prop_assert_eq!(action == Action::UseCache, e - n > refresh_margin(d));
+            if action == Action::UseCache {
+                proptest::prop_assert!(e - n > TimeDelta::minutes(10));
+            }
+            proptest::prop_assert_eq!(plan(Some(e), n, d), action, "stable");
+            proptest::prop_assert_eq!(plan(None, n, d), Action::Refresh);
+        }
+    }
+
     #[test]
     fn never_hands_out_a_session_inside_botocores_mandatory_window() {
         for d in [900, 1800, 2399, 2400, 43_200, 129_600] {

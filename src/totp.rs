@@ -195,6 +195,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any input: no panic, and an error never repeats the input (it may be a secret).
+        #[test]
+        fn the_seed_parser_never_panics_or_echoes(input in "\\PC{0,80}", b32 in "[A-Z2-7]{0,64}") {
+            for candidate in [input.clone(), b32.clone(), format!("otpauth://totp/x?secret={b32}"), format!("otpauth://{input}")] {
+                if let Err(e) = Seed::parse(&candidate) {
+                    let msg = e.to_string();
+                    let t = candidate.trim();
+                    proptest::prop_assert!(t.len() < 12 || !msg.contains(t), "{msg}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn bad_seeds_say_why_without_echoing_the_seed() {
         let cases = [
