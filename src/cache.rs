@@ -241,6 +241,18 @@ impl Store {
         self.ensure_private(&self.dir)?;
         let bytes = serde_json::to_vec(entry).expect("entries serialize");
         write_atomically(&self.dir, &self.entry_path(key), &bytes)?;
+        // Saves happen under the key's lock, so any other temp file of this key belongs to a
+        // writer that died before its rename: sweep it.
+        if let Ok(dir) = fs::read_dir(&self.dir) {
+            let prefix = format!(".{key}.json.");
+            for e in dir.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
         self.refresh_indexes(key, entry.session.expiration);
         Ok(())
     }

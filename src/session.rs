@@ -355,6 +355,60 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
+    fn open_fds() -> usize {
+        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    }
+
+    fn rss_kib() -> i64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Run alone, in a process of its own, by `ten_thousand_cache_hits_leak_nothing`: other
+    /// tests' threads would blur the counts.
+    #[test]
+    #[ignore = "run in its own process by ten_thousand_cache_hits_leak_nothing"]
+    fn ten_thousand_cache_hits_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = ctx(tmp.path(), "2026-01-01T00:00:00Z", &calls);
+        for _ in 0..200 {
+            obtain(&c, "work").unwrap();
+        }
+        let (fds, rss) = (open_fds(), rss_kib());
+        for _ in 0..10_000 {
+            obtain(&c, "work").unwrap();
+        }
+        assert_eq!(open_fds(), fds, "open files grew");
+        let grown = rss_kib() - rss;
+        assert!(
+            grown < 512,
+            "memory grew by {grown} KiB over 10,000 cache hits"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        println!(
+            "10,000 cache hits: open files {fds} -> {}, RSS grew {grown} KiB",
+            open_fds()
+        );
+    }
+
+    #[test]
+    fn ten_thousand_cache_hits_leak_nothing() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "session::tests::ten_thousand_cache_hits_alone",
+                "--ignored",
+                "--nocapture",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && text.contains("1 passed"), "{text}");
+    }
+
     #[test]
     fn concurrent_cold_callers_share_one_exchange() {
         let tmp = tempfile::tempdir().unwrap();

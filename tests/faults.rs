@@ -169,3 +169,121 @@ fn an_unusable_cache_directory_still_gives_credentials() {
         stderr(&out)
     );
 }
+
+/// A profile whose codes come from a counter (a fresh code each time, no terminal needed).
+fn counter_profile(t: &TestEnv, duration: u32) {
+    let counter = t.tmp.path().join("counter");
+    t.write_config(&format!(
+        "duration_seconds = {duration}\nmfa_process = n=$(cat '{c}' 2>/dev/null || echo 100000); n=$((n+1)); echo $n > '{c}'; printf %06d $n\n",
+        c = counter.display()
+    ));
+}
+
+fn cached_expiry(t: &TestEnv) -> chrono::DateTime<chrono::FixedOffset> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.cache_file()).unwrap()).unwrap();
+    chrono::DateTime::parse_from_rfc3339(v["Session"]["Expiration"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn sixty_four_callers_crossing_the_refresh_margin_make_one_sts_call() {
+    let t = TestEnv::new("load64");
+    counter_profile(&t, 3600);
+    ok(&run(&mut t.mfa(&["credential-process", "-p", "work"])));
+    // The cached session now has 19 minutes left: inside the margin of a 12-hour profile.
+    let now = (cached_expiry(&t) - chrono::TimeDelta::minutes(19)).to_rfc3339();
+    counter_profile(&t, 43_200);
+    configure(&t.key_id, json!({"delay_ms": 300}));
+    let children: Vec<_> = (0..64)
+        .map(|_| {
+            t.mfa(&["credential-process", "-p", "work"])
+                .env("MFA_SESSION_TEST_NOW", &now)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let v = parse_process_output(&ok(&out));
+        let exp = chrono::DateTime::parse_from_rfc3339(v["Expiration"].as_str().unwrap()).unwrap();
+        assert!(
+            exp - chrono::DateTime::parse_from_rfc3339(&now).unwrap()
+                > chrono::TimeDelta::minutes(20)
+        );
+    }
+    assert_eq!(
+        sts_calls(&t.key_id),
+        2,
+        "one to warm, one for all 64 callers"
+    );
+}
+
+/// SIGKILL at random moments of 200 refreshes (STS slowed to widen the window): the cache always
+/// holds a whole session or none, and the next call works without cleanup or a stuck lock.
+#[test]
+fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
+    let t = TestEnv::new("crashloop");
+    counter_profile(&t, 43_200);
+    ok(&run(&mut t.mfa(&["credential-process", "-p", "work"])));
+    // Every session is inside the margin at this time, so every call refreshes.
+    let now = (cached_expiry(&t) + chrono::TimeDelta::hours(1)).to_rfc3339();
+    configure(&t.key_id, json!({"delay_ms": 60}));
+    let mut seed = std::process::id() as u64;
+    let mut killed = 0;
+    for _ in 0..200 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = std::time::Duration::from_millis((seed >> 33) % 120);
+        let mut child = t
+            .mfa(&["credential-process", "-p", "work"])
+            .env("MFA_SESSION_TEST_NOW", &now)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let bytes = std::fs::read(t.cache_file()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).expect("a whole entry, never a partial one");
+        for k in [
+            "AccessKeyId",
+            "SecretAccessKey",
+            "SessionToken",
+            "Expiration",
+        ] {
+            assert!(
+                v["Session"][k].as_str().is_some_and(|s| !s.is_empty()),
+                "{k}"
+            );
+        }
+    }
+    assert!(killed >= 60, "most runs were killed mid-way ({killed})");
+    let start = std::time::Instant::now();
+    let out = run(t
+        .mfa(&["credential-process", "-p", "work"])
+        .env("MFA_SESSION_TEST_NOW", &now));
+    parse_process_output(&ok(&out));
+    assert!(start.elapsed().as_secs() < 10, "no lock left behind");
+    let litter = std::fs::read_dir(t.cache_dir().join("sessions"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .count();
+    assert_eq!(
+        litter, 0,
+        "temp files of killed writers are swept by the next save"
+    );
+}
