@@ -287,3 +287,15 @@ fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
         "temp files of killed writers are swept by the next save"
     );
 }
+
+#[test]
+fn a_reply_slower_than_our_timeout_fails_within_the_bound() {
+    let t = TestEnv::new("faultslow");
+    configure(&t.key_id, json!({"delay_ms": 40_000}));
+    let start = std::time::Instant::now();
+    let out = run(&mut t.with_tty(&["123456"], BIN, &["credential-process", "-p", "work"]));
+    fails(&out, 6, "did not answer within 15s");
+    let took = start.elapsed().as_secs();
+    assert!((14..30).contains(&took), "bounded by the 15 s STS budget: {took}s");
+    assert_eq!(sessions(&t), 0);
+}

@@ -1,0 +1,160 @@
+//! One sweep with sentinel secrets through every command and error path: none may appear on
+//! stderr, in a child's argv, or in any file but the session cache and the secrets store.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn no_secret_reaches_stderr_argv_or_stray_files() {
+    let t = TestEnv::new("secretsweep");
+    let store = t.tmp.path().join("store/secrets.age");
+    let argv_log = t.tmp.path().join("argv.log");
+    let file_backend = |mut cmd: Command| {
+        cmd.env("MFA_SESSION_BACKEND", "file")
+            .env("MFA_SESSION_SECRETS_FILE", &store)
+            .env("MFA_SESSION_PASSPHRASE", "sentinel-passphrase");
+        cmd
+    };
+    // The mfa_process records its own argv, then prints a code.
+    let process = format!(
+        "tr '\\\\0' ' ' < /proc/$$/cmdline >> '{}'; printf 246810",
+        argv_log.display()
+    );
+    t.write_config(&format!("mfa_process = {process}\n"));
+    let mut stderrs = Vec::new();
+    let mut keep = |o: Output| {
+        stderrs.push(String::from_utf8_lossy(&o.stderr).into_owned());
+        o
+    };
+    // Success paths.
+    let creds = parse_process_output(&ok(&keep(run(&mut t.mfa(&[
+        "credential-process",
+        "-p",
+        "work",
+    ])))));
+    let token = creds["SessionToken"].as_str().unwrap().to_owned();
+    let secret = creds["SecretAccessKey"].as_str().unwrap().to_owned();
+    let exec_argv = ok(&keep(run(&mut t.mfa(&[
+        "exec",
+        "-p",
+        "work",
+        "--",
+        "sh",
+        "-c",
+        "tr '\\0' ' ' < /proc/$$/cmdline",
+    ]))));
+    for args in [
+        &["env", "-p", "work"][..],
+        &["status"],
+        &["status", "--json"],
+        &["list"],
+        &["clear", "-p", "work"],
+    ] {
+        keep(run(&mut t.mfa(args)));
+    }
+    keep(with_stdin(
+        file_backend(t.mfa(&["seed", "set", "other"])),
+        SEED,
+    ));
+    keep(run(&mut file_backend(t.mfa(&["code", "other"]))));
+    keep(run(&mut file_backend(t.mfa(&["list"]))));
+    // Error paths, each with secrets in play.
+    keep(run(
+        &mut file_backend(t.mfa(&["code", "other"])).env("MFA_SESSION_PASSPHRASE", "wrong")
+    ));
+    keep(with_stdin(
+        file_backend(t.mfa(&["seed", "set", "bad"])),
+        &format!("{SEED}!!"),
+    ));
+    keep(with_stdin(
+        file_backend(t.mfa(&["seed", "set", "bad"])),
+        "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=x",
+    ));
+    t.write_config("mfa_process = printf 12345x\n");
+    keep(run(&mut t.mfa(&["credential-process", "-p", "work"])));
+    t.write_config("");
+    keep(run(&mut t.with_tty(
+        &["13579x", "1357 9", "24680"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    configure(&t.key_id, serde_json::json!({"wrong_codes": ["999999"]}));
+    keep(run(&mut t.with_tty(
+        &["999999"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    t.write_credentials(&format!(
+        "[work-lt]\naws_secret_access_key = {LONG_TERM_SECRET}\n"
+    ));
+    keep(run(&mut t.mfa(&["credential-process", "-p", "work"])));
+
+    let sentinels = [
+        LONG_TERM_SECRET,
+        &secret,
+        &token,
+        SEED,
+        "246810",
+        "999999",
+        "sentinel-passphrase",
+    ];
+    for err in &stderrs {
+        for s in sentinels {
+            assert!(!err.contains(s), "{s} on stderr: {err}");
+        }
+    }
+    let argv = std::fs::read_to_string(&argv_log).unwrap() + &exec_argv;
+    for s in sentinels {
+        assert!(!argv.contains(s), "{s} in a child's argv: {argv}");
+    }
+    // Files: only the session cache may hold session secrets, only the store the seed.
+    let mut files = Vec::new();
+    files_under(t.tmp.path(), &mut files);
+    // tty.log is the test's own record of what the terminal showed (typed codes echo there).
+    for f in files.into_iter().filter(|f| !f.ends_with("tty.log")) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        let allowed_session = f.starts_with(t.cache_dir().join("sessions"));
+        for s in sentinels {
+            let expected_here = (s == LONG_TERM_SECRET && f.ends_with(".aws/credentials"))
+                || ((s == secret || s == token) && allowed_session)
+                || (s == "246810" && f.ends_with("argv.log"));
+            assert!(
+                expected_here || !text.contains(s),
+                "{s} found in {}",
+                f.display()
+            );
+        }
+    }
+}
