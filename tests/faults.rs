@@ -296,6 +296,9 @@ fn a_reply_slower_than_our_timeout_fails_within_the_bound() {
     let out = run(&mut t.with_tty(&["123456"], BIN, &["credential-process", "-p", "work"]));
     fails(&out, 6, "did not answer within 15s");
     let took = start.elapsed().as_secs();
-    assert!((14..30).contains(&took), "bounded by the 15 s STS budget: {took}s");
+    assert!(
+        (14..30).contains(&took),
+        "bounded by the 15 s STS budget: {took}s"
+    );
     assert_eq!(sessions(&t), 0);
 }

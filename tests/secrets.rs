@@ -92,7 +92,7 @@ fn no_secret_reaches_stderr_argv_or_stray_files() {
     keep(run(&mut file_backend(t.mfa(&["list"]))));
     // Error paths, each with secrets in play.
     keep(run(
-        &mut file_backend(t.mfa(&["code", "other"])).env("MFA_SESSION_PASSPHRASE", "wrong")
+        file_backend(t.mfa(&["code", "other"])).env("MFA_SESSION_PASSPHRASE", "wrong")
     ));
     keep(with_stdin(
         file_backend(t.mfa(&["seed", "set", "bad"])),
