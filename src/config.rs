@@ -83,6 +83,19 @@ pub struct LongTermKeys {
     pub secret_access_key: Secret,
 }
 
+impl LongTermKeys {
+    /// The keys as SDK credentials, for signing STS and IAM calls.
+    pub fn credentials(&self) -> aws_sdk_sts::config::Credentials {
+        aws_sdk_sts::config::Credentials::new(
+            &self.access_key_id,
+            self.secret_access_key.expose(),
+            None,
+            None,
+            "mfa-session-long-term-keys",
+        )
+    }
+}
+
 impl std::fmt::Debug for LongTermKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LongTermKeys")

@@ -1,5 +1,5 @@
 //! Secrets kept in the OS keyring through keyring-core and its platform store (Secret Service
-//! on Linux). Items: service `mfa-session`, user `PROFILE:keys` (long-term keys, JSON) and
+//! on Linux, Keychain on macOS). Items: service `mfa-session`, user `PROFILE:keys` (long-term keys, JSON) and
 //! `PROFILE:totp` (the TOTP seed as an otpauth URI).
 
 use crate::error::Error;
@@ -83,7 +83,12 @@ fn open_platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
     Ok(zbus_secret_service_keyring_store::Store::new()?)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "macos")]
+fn open_platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn open_platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
     Err(keyring_core::Error::NotSupportedByStore(
         "this build has no keyring store for this platform".into(),

@@ -53,13 +53,7 @@ async fn call(
     keys: &LongTermKeys,
     code: &Secret,
 ) -> Result<Session, SdkError<aws_sdk_sts::operation::get_session_token::GetSessionTokenError>> {
-    let creds = Credentials::new(
-        &keys.access_key_id,
-        keys.secret_access_key.expose(),
-        None,
-        None,
-        "mfa-session-long-term-keys",
-    );
+    let creds = keys.credentials();
     let sdk = sdk_config(&cfg.name, cfg.sts_region(), creds).await;
     let out = aws_sdk_sts::Client::new(&sdk)
         .get_session_token()

@@ -124,13 +124,7 @@ fn discover_serial(
     keys: &LongTermKeys,
     ctx: &Ctx,
 ) -> Result<Option<String>, Error> {
-    let creds = aws_sdk_sts::config::Credentials::new(
-        &keys.access_key_id,
-        keys.secret_access_key.expose(),
-        None,
-        None,
-        "mfa-session-long-term-keys",
-    );
+    let creds = keys.credentials();
     let region = config::profile_region(set, name, &ctx.env);
     let iam = crate::iam::Iam::connect(
         name,

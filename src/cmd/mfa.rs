@@ -60,13 +60,7 @@ pub struct PolicyArgs {
 fn connect_with_keys(ctx: &Ctx, name: &str) -> Result<(Iam, config::ProfileSet), Error> {
     let set = config::load_profiles(&ctx.env)?;
     let keys = session::profile_keys(ctx, &set, name)?;
-    let creds = Credentials::new(
-        &keys.access_key_id,
-        keys.secret_access_key.expose(),
-        None,
-        None,
-        "mfa-session-long-term-keys",
-    );
+    let creds = keys.credentials();
     let region = config::profile_region(&set, name, &ctx.env);
     let iam = Iam::connect(name, region.as_deref().unwrap_or(GLOBAL_STS_REGION), creds)?;
     Ok((iam, set))
