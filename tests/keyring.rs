@@ -390,3 +390,34 @@ fn mfa_code_source_forces_one_source_and_seeds_come_from_a_file_too() {
     );
     assert_eq!(sts_calls(&t.key_id), 0);
 }
+
+#[test]
+fn a_locked_keyring_fails_at_once_naming_the_fix() {
+    // A Secret Service of its own, unlocked and then locked, so the shared one stays open.
+    let t = TestEnv::new("krlocked");
+    let err_file = t.tmp.path().join("stderr");
+    let (data, runtime) = (t.tmp.path().join("data"), t.tmp.path().join("run"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&runtime).unwrap();
+    let script = format!(
+        "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+         dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply \
+           /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock \
+           array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+         printf {SEED} | '{BIN}' seed set krlocked 2>'{}'; echo $?",
+        err_file.display()
+    );
+    let mut cmd = t.no_tty("dbus-run-session", &["--", "sh", "-c", &script]);
+    cmd.env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &runtime);
+    let start = std::time::Instant::now();
+    let out = run(&mut cmd);
+    assert_eq!(stdout(&out).trim(), "8", "{}", stderr(&out));
+    let err = std::fs::read_to_string(&err_file).unwrap();
+    assert!(
+        err.starts_with("mfa-session: error: the OS keyring is locked: unlock it"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+    assert!(start.elapsed().as_secs() < 15);
+}
