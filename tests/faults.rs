@@ -229,7 +229,9 @@ fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
     ok(&run(&mut t.mfa(&["credential-process", "-p", "work"])));
     // Every session is inside the margin at this time, so every call refreshes.
     let now = (cached_expiry(&t) + chrono::TimeDelta::hours(1)).to_rfc3339();
-    configure(&t.key_id, json!({"delay_ms": 60}));
+    // Killed runs leave orphaned mfa_process commands that can rewind the code counter; code
+    // reuse is not what this test is about.
+    configure(&t.key_id, json!({"delay_ms": 60, "allow_reuse": true}));
     let mut seed = std::process::id() as u64;
     let mut killed = 0;
     for _ in 0..200 {

@@ -23,7 +23,7 @@ so tests running in parallel do not see each other's settings.
 
 Control endpoints (never forwarded): GET /_harness/stats?key=AKID, POST /_harness/config
 with JSON {"key": AKID, "delay_ms": N, "wrong_codes": [...], "invalid": bool,
-"fault": "500"|"throttle"|"malformed"|"reset"|null, "fault_count": N, "fail_enable": bool, "deny_iam": [IAM actions]}.
+"fault": "500"|"throttle"|"malformed"|"reset"|null, "fault_count": N, "fail_enable": bool, "deny_iam": [IAM actions], "allow_reuse": bool}.
 """
 import base64
 import hashlib
@@ -226,7 +226,7 @@ class Proxy(BaseHTTPRequestHandler):
         if code is not None:
             with LOCK:
                 reused = (serial, code) in USED
-                if code in settings.get("wrong_codes", []) or reused:
+                if code in settings.get("wrong_codes", []) or (reused and not settings.get("allow_reuse")):
                     return 403, error_xml("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
                 USED.add((serial, code))
         return None
