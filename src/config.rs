@@ -198,14 +198,6 @@ impl ProfileConfig {
         }
     }
 
-    /// The long-term access key id, where it is known without reading a secret.
-    pub fn key_id_hint(&self) -> Option<&str> {
-        match &self.keys {
-            KeySource::Keyring(id) => Some(id),
-            KeySource::Profile(_) => None,
-        }
-    }
-
     /// Where the keys are, for messages.
     pub fn key_location(&self) -> String {
         match &self.keys {

@@ -84,17 +84,7 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
     }
     let set = config::load_profiles(&ctx.env)?;
     let cfg = config::resolve_profile(&set, name, &ctx.env)?;
-    // Keys in a file are read now (cheap); keys in the keyring only when an exchange is needed.
-    let file_keys = match cfg.keys {
-        KeySource::Profile(_) => Some(config::load_long_term_keys(&set, &cfg)?),
-        KeySource::Keyring(_) => None,
-    };
-    let key_id = match (&file_keys, cfg.key_id_hint()) {
-        (Some(k), _) => k.access_key_id.clone(),
-        (None, Some(id)) => id.to_owned(),
-        (None, None) => unreachable!("a keyring profile names its key id"),
-    };
-    let key = cache::key(&key_id, &cfg.mfa_serial);
+    let (key, file_keys) = cache_key(&set, &cfg)?;
     if let Ok(session) = cached(ctx, &key, &cfg, true) {
         index(ctx, &cfg.name, &key, &session);
         return Ok(Resolved { cfg, session });
@@ -117,9 +107,10 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         }
         Err(fallback) => fallback,
     };
-    let keys = match file_keys {
-        Some(k) => k,
-        None => keyring_keys(ctx, &cfg, &key_id)?,
+    let keys = match (file_keys, &cfg.keys) {
+        (Some(k), _) => k,
+        (None, KeySource::Keyring(id)) => keyring_keys(ctx, &cfg, id)?,
+        (None, KeySource::Profile(_)) => unreachable!("file keys are read by cache_key"),
     };
     let code = code::get_code(ctx, &cfg)?;
     ctx.codes
@@ -159,6 +150,21 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         cfg,
         session: entry.session,
     })
+}
+
+/// The cache key of a profile's session, without opening the keyring: keys in a file are read
+/// (cheap) and returned for the exchange; keyring profiles name their key id in the config.
+pub fn cache_key(
+    set: &config::ProfileSet,
+    cfg: &ProfileConfig,
+) -> Result<(String, Option<LongTermKeys>), Error> {
+    match &cfg.keys {
+        KeySource::Profile(_) => {
+            let keys = config::load_long_term_keys(set, cfg)?;
+            Ok((cache::key(&keys.access_key_id, &cfg.mfa_serial), Some(keys)))
+        }
+        KeySource::Keyring(id) => Ok((cache::key(id, &cfg.mfa_serial), None)),
+    }
 }
 
 /// The long-term keys of profile `name`, wherever they live (for commands that need no MFA

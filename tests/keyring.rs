@@ -4,36 +4,13 @@
 mod common;
 use common::*;
 use serde_json::json;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-
-#[allow(clippy::disallowed_methods)] // the bus address comes from the real environment
-fn bus() -> String {
-    std::env::var("DBUS_SESSION_BUS_ADDRESS")
-        .expect("keyring tests need a Secret Service: run them under dbus-run-session with gnome-keyring unlocked, as .ci/test does")
-}
 
 fn keyring(mut cmd: Command) -> Command {
     cmd.env("DBUS_SESSION_BUS_ADDRESS", bus());
     cmd
-}
-
-fn with_stdin(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn oathtool_at(t: i64) -> String {
@@ -42,17 +19,6 @@ fn oathtool_at(t: i64) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// A unix time at second 29 of a 30 s step, near now (the emulator's sessions are real-time).
-#[allow(clippy::disallowed_methods)] // tests pick the time they inject
-fn late_in_a_step() -> i64 {
-    let now = chrono::Utc::now().timestamp();
-    now - now % 30 + 29
-}
-
-fn at(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339()
 }
 
 #[test]
@@ -120,6 +86,10 @@ fn add_imports_keys_edits_the_config_in_place_and_the_aws_cli_needs_no_terminal(
     assert_eq!(list[0]["profile"], "kradd");
     assert_eq!(list[0]["seed"], "keyring");
     assert_eq!(list[0]["code_source"], "seed");
+    // status finds a keyring profile's session without opening the keyring.
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&run(&mut t.mfa(&["status", "--json"])))).unwrap();
+    assert_eq!(status[0]["state"], "valid", "{status}");
     assert!(
         list[0]["keys"]
             .as_str()

@@ -7,24 +7,6 @@ use common::*;
 use serde_json::json;
 use std::process::Command;
 
-#[allow(clippy::disallowed_methods)] // the bus address and the time come from the real world
-fn bus() -> String {
-    std::env::var("DBUS_SESSION_BUS_ADDRESS").expect(
-        "these tests need a Secret Service: run them under dbus-run-session, as .ci/test does",
-    )
-}
-
-/// Second 29 of the current 30 s step: the first session after enrolling waits one second.
-#[allow(clippy::disallowed_methods)]
-fn late_in_a_step() -> i64 {
-    let now = chrono::Utc::now().timestamp();
-    now - now % 30 + 29
-}
-
-fn at(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339()
-}
-
 /// A profile `name` whose long-term keys belong to an IAM user of its own in the emulator.
 fn user_profile(name: &str) -> (TestEnv, String) {
     let t = TestEnv::new(name);

@@ -1,6 +1,5 @@
 //! `clear`: forget cached sessions.
 
-use crate::cache;
 use crate::config;
 use crate::error::Error;
 use crate::session::Ctx;
@@ -33,12 +32,9 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
             // The session made for this profile's keys and device, and any made under its name.
             let set = config::load_profiles(&ctx.env)?;
             if let Ok(cfg) = config::resolve_profile(&set, name, &ctx.env)
-                && let Ok(keys) = config::load_long_term_keys(&set, &cfg)
+                && let Ok((key, _)) = crate::session::cache_key(&set, &cfg)
             {
-                removed += usize::from(
-                    ctx.store
-                        .remove(&cache::key(&keys.access_key_id, &cfg.mfa_serial))?,
-                );
+                removed += usize::from(ctx.store.remove(&key)?);
             }
             for (key, entry) in ctx.store.entries() {
                 if entry.profile == name {

@@ -1,6 +1,6 @@
 //! `status`: the mfa-session profiles and their cached sessions. No network, no secrets.
 
-use crate::cache::{self, Lookup};
+use crate::cache::Lookup;
 use crate::cmd::env::rfc3339;
 use crate::config;
 use crate::error::Error;
@@ -37,8 +37,8 @@ fn row(ctx: &Ctx, set: &aws_config::profile::ProfileSet, name: &str) -> Row {
         problem: None,
     };
     let resolved = config::resolve_profile(set, name, &ctx.env)
-        .and_then(|cfg| config::load_long_term_keys(set, &cfg).map(|k| (cfg, k)));
-    let (cfg, keys) = match resolved {
+        .and_then(|cfg| crate::session::cache_key(set, &cfg).map(|(key, _)| (cfg, key)));
+    let (cfg, key) = match resolved {
         Ok(x) => x,
         Err(e) => {
             r.state = "misconfigured";
@@ -47,10 +47,7 @@ fn row(ctx: &Ctx, set: &aws_config::profile::ProfileSet, name: &str) -> Row {
         }
     };
     r.mfa_serial = Some(cfg.mfa_serial.clone());
-    if let Lookup::Hit(e) = ctx
-        .store
-        .load(&cache::key(&keys.access_key_id, &cfg.mfa_serial))
-    {
+    if let Lookup::Hit(e) = ctx.store.load(&key) {
         let now = ctx.clock.now();
         let exp = e.session.expiration;
         r.expiration = Some(rfc3339(exp));

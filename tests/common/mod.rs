@@ -244,6 +244,42 @@ impl TestEnv {
     }
 }
 
+/// Runs with `input` on stdin and captures.
+pub fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The session bus of the test run's Secret Service (.ci/test starts one).
+pub fn bus() -> String {
+    std::env::var("DBUS_SESSION_BUS_ADDRESS").expect(
+        "keyring tests need a Secret Service: run them under dbus-run-session with gnome-keyring unlocked, as .ci/test does",
+    )
+}
+
+/// Second 29 of the current (real) 30 s TOTP step: an exchange right after one at this time
+/// waits one second for the next step. Near real time because the emulator's sessions are.
+pub fn late_in_a_step() -> i64 {
+    let now = chrono::Utc::now().timestamp();
+    now - now % 30 + 29
+}
+
+/// A Unix time as MFA_SESSION_TEST_NOW takes it.
+pub fn at(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339()
+}
+
 /// Runs and captures.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("spawn")
