@@ -117,7 +117,8 @@ fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
         .unwrap_or("mfa_process")
         .to_owned();
     let fail = |why: String| Error::MfaCode(format!("mfa_process ({program}) {why}"));
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())
@@ -126,7 +127,9 @@ fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
         .env(IN_PROCESS_VAR, "1")
         // Its own process group, so a timeout kills whatever it started too (an orphan would
         // hold our stderr open and keep the caller waiting).
-        .process_group(0)
+        .process_group(0);
+    die_with_parent(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| fail(format!("could not start ({}): check the command", e.kind())))?;
     let mut stdout = child.stdout.take().expect("piped");
@@ -166,6 +169,30 @@ fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
         origin: Origin::Process,
     })
 }
+
+/// If we are killed (the caller gave up, SIGKILL), the command dies too instead of living on as
+/// an orphan that still touches a YubiKey or a counter. Linux only; elsewhere the timeout bounds it.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    let parent = i32::try_from(std::process::id()).unwrap_or(0);
+    // SAFETY: the closure runs in the child between fork and exec and calls only prctl(2) and
+    // getppid(2), both async-signal-safe; it allocates nothing and touches no shared state.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl: then nobody wants the code.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
 
 /// After AWS accepted a generated code: remember its step so it is never sent again.
 pub fn record_use(ctx: &Ctx, cfg: &ProfileConfig, code: &Code) {

@@ -174,7 +174,7 @@ fn an_unusable_cache_directory_still_gives_credentials() {
 fn counter_profile(t: &TestEnv, duration: u32) {
     let counter = t.tmp.path().join("counter");
     t.write_config(&format!(
-        "duration_seconds = {duration}\nmfa_process = n=$(cat '{c}' 2>/dev/null || echo 100000); n=$((n+1)); echo $n > '{c}'; printf %06d $n\n",
+        "duration_seconds = {duration}\nmfa_process = n=$(cat '{c}' 2>/dev/null || echo 100000); n=$((n+1)); echo $n > '{c}.$$'; mv '{c}.$$' '{c}'; printf %06d $n\n",
         c = counter.display()
     ));
 }
@@ -229,8 +229,8 @@ fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
     ok(&run(&mut t.mfa(&["credential-process", "-p", "work"])));
     // Every session is inside the margin at this time, so every call refreshes.
     let now = (cached_expiry(&t) + chrono::TimeDelta::hours(1)).to_rfc3339();
-    // Killed runs leave orphaned mfa_process commands that can rewind the code counter; code
-    // reuse is not what this test is about.
+    // A kill between STS's answer and the cache write throws a used code away; code reuse is
+    // not what this test is about.
     configure(&t.key_id, json!({"delay_ms": 60, "allow_reuse": true}));
     let mut seed = std::process::id() as u64;
     let mut killed = 0;
@@ -288,6 +288,54 @@ fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
         litter, 0,
         "temp files of killed writers are swept by the next save"
     );
+}
+
+/// A caller that gives up and SIGKILLs us must not leave the mfa_process command (a YubiKey
+/// waiting for a touch, say) running on as an orphan.
+#[test]
+fn an_mfa_process_dies_with_a_killed_mfa_session() {
+    let t = TestEnv::new("orphan");
+    let pidfile = t.tmp.path().join("process.pid");
+    t.write_config(&format!(
+        "mfa_process = echo $$ > '{p}.tmp'; mv '{p}.tmp' '{p}'; exec sleep 60\n",
+        p = pidfile.display()
+    ));
+    let mut child = t
+        .mfa(&["credential-process", "-p", "work"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !pidfile.exists() {
+        assert!(start.elapsed().as_secs() < 20, "mfa_process never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    assert!(alive(pid), "the command runs while we wait for it");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let start = std::time::Instant::now();
+    while alive(pid) {
+        assert!(
+            start.elapsed().as_secs() < 5,
+            "mfa_process {pid} outlived the killed mfa-session"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]
