@@ -6,11 +6,10 @@ use crate::env::Env;
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 
-/// The `credential_process` value for a profile: this executable's absolute path (botocore runs
+/// The `credential_process` value for a profile: the `mfa-session` front's absolute path (botocore runs
 /// it without a shell and a PATH of its own), falling back to `mfa-session`.
 pub fn credential_process_line(profile: &str) -> String {
-    let exe = std::env::current_exe()
-        .ok()
+    let exe = crate::fast::front_path()
         .and_then(|p| p.to_str().map(str::to_owned))
         .filter(|p| !p.contains(char::is_whitespace))
         .unwrap_or_else(|| "mfa-session".into());

@@ -238,11 +238,43 @@ fn parse_stored_keys(stored: &Secret) -> Option<LongTermKeys> {
 
 /// Lets the shell prompt find this profile's session without reading it.
 fn index(ctx: &Ctx, profile: &str, key: &str, session: &Session) {
+    index_in(&ctx.store, profile, key, session);
+}
+
+fn index_in(store: &Store, profile: &str, key: &str, session: &Session) {
     let idx = ProfileIndex {
         key: key.to_owned(),
         expiration: session.expiration,
     };
-    ctx.store.ensure_index(profile, &idx);
+    store.ensure_index(profile, &idx);
+}
+
+/// A cached entry that may be handed out now: this device's, and outside the refresh margin.
+fn fresh(e: &Entry, cfg: &ProfileConfig, now: chrono::DateTime<chrono::Utc>) -> bool {
+    e.mfa_serial == cfg.mfa_serial
+        && plan(Some(e.session.expiration), now, cfg.duration_seconds) == Action::UseCache
+}
+
+/// The session for profile `name` when the cache holds a fresh one and there is nothing to say
+/// about it: what `obtain` returns first, with no lock, keyring, terminal or SDK. Anything else
+/// (miss, stale, refused, misconfigured) is `None`, for `obtain` to handle and explain.
+pub fn from_cache(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option<Resolved> {
+    if env.get(code::IN_PROCESS_VAR).is_some() {
+        return None;
+    }
+    let set = config::load_profiles(env).ok()?;
+    let cfg = config::resolve_profile(&set, name, env).ok()?;
+    let (key, _) = cache_key(&set, &cfg).ok()?;
+    match store.load(&key) {
+        Lookup::Hit(e) if fresh(&e, &cfg, clock.now()) => {
+            index_in(store, &cfg.name, &key, &e.session);
+            Some(Resolved {
+                cfg,
+                session: e.session,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The cached session if it may be handed out; else, as the error, the cached session if it is
@@ -256,7 +288,7 @@ fn cached(
     match ctx.store.load(key) {
         Lookup::Hit(e) if e.mfa_serial == cfg.mfa_serial => {
             let now = ctx.clock.now();
-            if plan(Some(e.session.expiration), now, cfg.duration_seconds) == Action::UseCache {
+            if fresh(&e, cfg, now) {
                 return Ok(e.session);
             }
             ctx.log(format_args!(

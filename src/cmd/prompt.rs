@@ -1,11 +1,16 @@
 //! `prompt`: a short shell-prompt segment for the active profile's session. Reads one small
 //! index file: no network, no keyring, no async runtime, no SDK config, no secrets.
 
+use crate::cache::Store;
 use crate::cmd::env::{PROFILE_VAR, rfc3339};
 use crate::cmd::status::human;
+use crate::env::{Clock, Env};
 use crate::error::Error;
 use crate::session::Ctx;
 use chrono::{DateTime, Local, TimeDelta, Utc};
+
+/// The segment's template when `--format` gives none.
+pub const DEFAULT_FORMAT: &str = "{profile} {left}{warn}";
 
 /// Time left under which the segment takes its warning form.
 const WARN: TimeDelta = TimeDelta::minutes(15);
@@ -29,7 +34,7 @@ pub struct Args {
     profile: Option<String>,
     /// Template: {profile}, {left} (3h12m), {expires} (local HH:MM), {expiration} (RFC 3339),
     /// {warn} ("!" in the last 15 minutes). Expired sessions print "{profile} expired".
-    #[arg(long, default_value = "{profile} {left}{warn}")]
+    #[arg(long, default_value = DEFAULT_FORMAT)]
     format: String,
     /// Colour the segment (green, yellow near expiry, red expired).
     #[arg(long, value_enum, default_value = "auto")]
@@ -77,20 +82,38 @@ pub fn render(
 
 /// Prints the segment, or nothing when no session applies.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let profile = args
-        .profile
-        .as_deref()
-        .or_else(|| ctx.env.get(PROFILE_VAR))
-        .or_else(|| ctx.env.get("AWS_PROFILE"));
+    show(
+        &ctx.env,
+        &ctx.clock,
+        &ctx.store,
+        args.profile.as_deref(),
+        &args.format,
+        args.color,
+    );
+    Ok(())
+}
+
+/// Prints the segment for `profile` (else the exec variable, else AWS_PROFILE), or nothing.
+pub fn show(
+    env: &Env,
+    clock: &Clock,
+    store: &Store,
+    profile: Option<&str>,
+    format: &str,
+    color: Color,
+) {
+    let profile = profile
+        .or_else(|| env.get(PROFILE_VAR))
+        .or_else(|| env.get("AWS_PROFILE"));
     let Some(profile) = profile else {
-        return Ok(());
+        return;
     };
-    let Some(index) = ctx.store.load_index(profile) else {
-        return Ok(());
+    let Some(index) = store.load_index(profile) else {
+        return;
     };
-    let (text, state) = render(&args.format, profile, index.expiration, ctx.clock.now());
-    let colour = match args.color {
-        _ if ctx.env.get("NO_COLOR").is_some() => false,
+    let (text, state) = render(format, profile, index.expiration, clock.now());
+    let colour = match color {
+        _ if env.get("NO_COLOR").is_some() => false,
         Color::Never => false,
         Color::Always => true,
         Color::Auto => std::io::IsTerminal::is_terminal(&std::io::stdout()),
@@ -105,7 +128,6 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     } else {
         println!("{text}");
     }
-    Ok(())
 }
 
 #[cfg(test)]

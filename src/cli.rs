@@ -1,0 +1,169 @@
+//! The full command line (clap): every command, run by the `mfa-session-full` binary, which the
+//! `mfa-session` front execs for anything its cache-hit path does not serve.
+
+use crate::{cache, cmd, env, error, secret, secrets, session, sts};
+use clap::{CommandFactory, Parser, Subcommand};
+use error::{Code, Error};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// MFA-backed AWS session credentials for accounts that enforce MFA (the "Force_MFA" policy).
+#[derive(Parser, Debug)]
+#[command(name = "mfa-session", version, about, propagate_version = true)]
+struct Cli {
+    /// Print diagnostics on stderr (never secrets).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    CredentialProcess(cmd::credential_process::Args),
+    Exec(cmd::exec::Args),
+    Env(cmd::env::Args),
+    Status(cmd::status::Args),
+    Clear(cmd::clear::Args),
+    Prompt(cmd::prompt::Args),
+    Add(cmd::keys::AddArgs),
+    Remove(cmd::keys::RemoveArgs),
+    List(cmd::keys::ListArgs),
+    /// Manage TOTP seeds in the OS keyring.
+    #[command(subcommand)]
+    Seed(cmd::seed::SeedCmd),
+    Code(cmd::seed::CodeArgs),
+    Enroll(cmd::mfa::EnrollArgs),
+    Resync(cmd::mfa::ResyncArgs),
+    Unenroll(cmd::mfa::UnenrollArgs),
+    Policy(cmd::mfa::PolicyArgs),
+    Completions(cmd::completions::Args),
+    /// Print the man page (roff) on stdout.
+    Man,
+    /// List the profiles mfa-session serves (for shell completions).
+    #[command(name = "__profiles", hide = true)]
+    Profiles,
+}
+
+/// The prompt timeout when `MFA_SESSION_PROMPT_TIMEOUT` does not set one (seconds).
+const DEFAULT_PROMPT_TIMEOUT: u64 = 55;
+
+/// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session`, else the
+/// platform's cache directory's `mfa-session`.
+pub fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
+    if let Some(dir) = env.get("MFA_SESSION_CACHE_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let base = env
+        .get("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(dirs::cache_dir)
+        .ok_or_else(|| {
+            Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
+        })?;
+    Ok(base.join("mfa-session"))
+}
+
+/// Where secrets live: `MFA_SESSION_BACKEND=keyring` (default) or `file` (an age-encrypted file at
+/// `MFA_SESSION_SECRETS_FILE`, else `$XDG_DATA_HOME/mfa-session/secrets.age`).
+fn secret_store(env: &env::Env) -> Result<Box<dyn secrets::SecretStore>, Error> {
+    match env.get("MFA_SESSION_BACKEND").unwrap_or("keyring") {
+        "keyring" => Ok(Box::new(secrets::Keyring::platform())),
+        "file" => {
+            let path = match env.get("MFA_SESSION_SECRETS_FILE") {
+                Some(p) => PathBuf::from(p),
+                None => env
+                    .get("XDG_DATA_HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .or_else(dirs::data_dir)
+                    .ok_or_else(|| {
+                        Error::Config(
+                            "no data directory (HOME is not set): set MFA_SESSION_SECRETS_FILE"
+                                .into(),
+                        )
+                    })?
+                    .join("mfa-session")
+                    .join("secrets.age"),
+            };
+            let pass = env.get("MFA_SESSION_PASSPHRASE").map(secret::Secret::new);
+            Ok(Box::new(secrets::EncryptedFile::new(path, pass)))
+        }
+        other => Err(Error::Config(format!(
+            "MFA_SESSION_BACKEND '{other}' is not keyring or file: fix or unset it"
+        ))),
+    }
+}
+
+fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
+    let env = env::Env::real();
+    let clock = env::Clock::from_env(&env).map_err(Error::Config)?;
+    let seconds = |var: &str, default: u64| match env.get(var) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (1..=600).contains(n))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{var} '{v}' is not a number of seconds from 1 to 600: fix or unset it"
+                ))
+            }),
+    };
+    let prompt_timeout = seconds("MFA_SESSION_PROMPT_TIMEOUT", DEFAULT_PROMPT_TIMEOUT)?;
+    let process_timeout = seconds("MFA_SESSION_PROCESS_TIMEOUT", 30)?;
+    Ok(session::Ctx {
+        store: cache::Store::new(&cache_dir(&env)?),
+        clock,
+        prompt_timeout: Duration::from_secs(prompt_timeout),
+        process_timeout: Duration::from_secs(process_timeout),
+        verbose,
+        sts: Box::new(sts::AwsSts),
+        codes: Box::new(session::Terminal),
+        secrets: secret_store(&env)?,
+        env,
+    })
+}
+
+fn run(cli: &Cli) -> Result<(), Error> {
+    match &cli.command {
+        Command::Completions(a) => return cmd::completions::run(a, Cli::command()),
+        Command::Man => return cmd::completions::man(Cli::command()),
+        _ => {}
+    }
+    let ctx = build_ctx(cli.verbose)?;
+    match &cli.command {
+        Command::CredentialProcess(a) => cmd::credential_process::run(a, &ctx),
+        Command::Exec(a) => cmd::exec::run(a, &ctx),
+        Command::Env(a) => cmd::env::run(a, &ctx),
+        Command::Status(a) => cmd::status::run(a, &ctx),
+        Command::Clear(a) => cmd::clear::run(a, &ctx),
+        Command::Prompt(a) => cmd::prompt::run(a, &ctx),
+        Command::Profiles => cmd::completions::profiles(&ctx),
+        Command::Add(a) => cmd::keys::add(a, &ctx),
+        Command::Remove(a) => cmd::keys::remove(a, &ctx),
+        Command::List(a) => cmd::keys::list(a, &ctx),
+        Command::Seed(c) => cmd::seed::run(c, &ctx),
+        Command::Code(a) => cmd::seed::code(a, &ctx),
+        Command::Enroll(a) => cmd::mfa::enroll(a, &ctx),
+        Command::Resync(a) => cmd::mfa::resync(a, &ctx),
+        Command::Unenroll(a) => cmd::mfa::unenroll(a, &ctx),
+        Command::Policy(a) => cmd::mfa::policy(a, &ctx),
+        Command::Completions(_) | Command::Man => unreachable!("handled above"),
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => Code::Ok.into(),
+        Err(err) => {
+            let err = anyhow::Error::from(err);
+            eprintln!("mfa-session: error: {err:#}");
+            error::code_of(&err).into()
+        }
+    }
+}

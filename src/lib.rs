@@ -1,0 +1,24 @@
+//! mfa-session: MFA-backed AWS session credentials for the CLI and SDKs.
+//!
+//! Two binaries share this library. `mfa-session` is the small front that every AWS CLI call
+//! and shell prompt runs: it serves a cache hit (`credential-process`, `prompt`) without the
+//! AWS SDK, clap or an async runtime linked in, so it starts like `cat`; for everything else it
+//! execs `mfa-session-full`, installed beside it, with the same arguments.
+
+pub mod cache;
+pub mod cli;
+pub mod cmd;
+pub mod code;
+pub mod config;
+pub mod config_edit;
+pub mod env;
+pub mod error;
+pub mod fast;
+pub mod iam;
+pub mod plan;
+pub mod secret;
+pub mod secrets;
+pub mod session;
+pub mod sts;
+pub mod totp;
+pub mod tty;
