@@ -5,8 +5,10 @@
 #   prompt     `mfa-session prompt` (the shell prompt segment)
 #   cold       one full exchange (prompt answered + STS) against the local emulator, next to
 #              `aws sts get-session-token` with the same keys and device (the AWS CLI by hand)
-#   hit-static the same, built static and non-PIE (no loader or relocation work at start-up)
-# plus peak RSS of the hit path, the release build time (when it builds) and the binary size.
+#   full       the same hit served by mfa-session-full: what the front/full split saves (the
+#              loader relocates every pointer of a binary before main, ~30k in the full one)
+# plus peak RSS of the hit path, the release build time (when it builds) and the binary sizes,
+# after checking that the front links no tokio runtime, SDK client, HTTP stack or clap.
 # Usage: bash benches/cache_hit.sh [RUNS]     (installs hyperfine from Debian if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +22,10 @@ start=$(date +%s.%N)
 cargo build --release --locked -q
 build_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
 bin=$PWD/target/release/mfa-session
-# The same code linked statically and not position-independent: no dynamic loader, no
-# relocations at start-up (the README's "fastest start-up" install).
-static_target=$(rustc -vV | sed -n 's/^host: //p')
-RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
-  cargo build --release --locked -q --target "$static_target" --target-dir target/static
-static_bin=$PWD/target/static/$static_target/release/mfa-session
+full_bin=$PWD/target/release/mfa-session-full
+for sym in tokio::runtime:: aws_sdk_sts:: aws_config::loader:: aws_smithy_runtime:: hyper:: clap_builder::; do
+  if nm -C "$bin" | grep -q "$sym"; then echo "the front links $sym: the hit path must not" >&2; exit 1; fi
+done
 py=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)
 trap 'exec 3>&-; rm -rf "$work"' EXIT
@@ -51,9 +51,8 @@ SH
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/hot.json" \
   -n floor "cat $cache" \
   -n hit "$bin credential-process -p bench" \
-  -n hit-static "$static_bin credential-process -p bench" \
   -n prompt "$bin prompt -p bench --color never" \
-  -n prompt-static "$static_bin prompt -p bench --color never" >/dev/null
+  -n full "$full_bin credential-process -p bench" >/dev/null
 cat >"$work/awscli.sh" <<SH
 n=\$(( \$(cat "$work/m" 2>/dev/null || echo 500000) + 1 )); echo \$n >"$work/m"
 "$py" -m awscli sts get-session-token --region us-east-1 --profile bench-lt --serial-number arn:aws:iam::123456789012:mfa/bench --token-code \$n >/dev/null
@@ -63,27 +62,26 @@ hyperfine --warmup 2 --runs 20 --export-json "$work/cold.json" -n cold "bash $wo
 hyperfine --warmup 2 --runs 20 --export-json "$work/pty.json" -n pty "$py $PWD/tests/harness/pty_run.py -- true" >/dev/null
 
 # GNU time reads the child's own peak RSS (a Python parent's rusage would include its fork).
-rss_kib=$(/usr/bin/time -f %M "$static_bin" credential-process -p bench 2>&1 >/dev/null | tail -1)
+rss_kib=$(/usr/bin/time -f %M "$bin" credential-process -p bench 2>&1 >/dev/null | tail -1)
 
-"$py" - "$work" "$bin" "$build_s" "$rss_kib" <<'PY'
+"$py" - "$work" "$bin" "$build_s" "$rss_kib" "$full_bin" <<'PY'
 import json, os, sys
-work, binary, build_s, rss_kib = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+work, binary, build_s, rss_kib, full_binary = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 def med(f, name):
     for r in json.load(open(f"{work}/{f}"))["results"]:
         if r["command"] == name:
             return r["median"] * 1000
-floor, hit, hit_static = med("hot.json", "floor"), med("hot.json", "hit"), med("hot.json", "hit-static")
+floor, hit, full = med("hot.json", "floor"), med("hot.json", "hit"), med("hot.json", "full")
 prompt, awscli = med("hot.json", "prompt"), med("cold.json", "awscli")
-prompt_static = med("hot.json", "prompt-static")
 cold, pty = med("cold.json", "cold"), med("pty.json", "pty")
 rss = rss_kib / 1024
 print(f"cat of the cache file (floor): {floor:.2f} ms median")
 print(f"credential-process cache hit:  {hit:.2f} ms median  ({hit / floor:.2f}x the floor)")
-print(f"the same, static build:       {hit_static:.2f} ms median  ({hit_static / floor:.2f}x the floor)")
 print(f"prompt segment:                {prompt:.2f} ms median  ({prompt / floor:.2f}x the floor)")
-print(f"the same, static build:       {prompt_static:.2f} ms median  ({prompt_static / floor:.2f}x the floor)")
+print(f"the hit through mfa-session-full: {full:.2f} ms median  ({full / floor:.2f}x the floor; what the split saves)")
 print(f"cold exchange (prompt + STS against the local emulator, pty driver subtracted): {cold - pty:.0f} ms median")
 print(f"aws sts get-session-token (AWS CLI) against the same emulator: {awscli:.0f} ms median ({awscli / max(cold - pty, 0.1):.0f}x ours)")
-print(f"peak RSS of a cache hit (static build): {rss:.1f} MiB")
-print(f"release build: {build_s} s (incremental if already built); binary: {os.path.getsize(binary) / 2**20:.1f} MiB")
+print(f"peak RSS of a cache hit: {rss:.1f} MiB")
+mib = lambda p: os.path.getsize(p) / 2**20
+print(f"release build: {build_s} s (incremental if already built); binaries: front {mib(binary):.1f} MiB, full {mib(full_binary):.1f} MiB")
 PY

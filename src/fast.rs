@@ -132,12 +132,15 @@ fn exec_full(args: &[OsString]) -> ExitCode {
     let err = match full_path() {
         Ok(full) => {
             let err = Command::new(&full).arg0("mfa-session").args(args).exec();
-            format!("cannot run {} ({})", full.display(), err.kind())
+            match err.kind() {
+                std::io::ErrorKind::NotFound => format!("{} is missing", full.display()),
+                _ => format!("cannot run {} ({err})", full.display()),
+            }
         }
-        Err(e) => format!("cannot find where mfa-session is installed ({})", e.kind()),
+        Err(e) => format!("cannot find where mfa-session is installed ({e})"),
     };
     eprintln!(
-        "mfa-session: error: {err}: install both binaries side by side (`cargo install --locked --path .`)"
+        "mfa-session: error: {err} (mfa-session runs it for all but cache hits): install both binaries side by side with `cargo install --locked --path .`"
     );
     Code::Config.into()
 }

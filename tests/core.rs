@@ -375,3 +375,93 @@ fn profile_endpoint_url_and_aws_profile_are_honoured() {
     parse_process_output(&ok(&out));
     assert_eq!(sts_calls(&t.key_id), 1);
 }
+
+/// The `mfa-session` front answers a cache hit by itself: copied alone into a directory, with no
+/// `mfa-session-full` beside it, it still serves `credential-process` and `prompt` from the
+/// cache; a miss or any other command needs the full binary and says so in one line.
+#[test]
+fn the_front_serves_cache_hits_alone_and_hands_everything_else_on() {
+    let t = TestEnv::new("front");
+    let first = warm(&t, "123456");
+    let alone = t.tmp.path().join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    let front = alone.join("mfa-session");
+    std::fs::copy(BIN, &front).unwrap();
+    let front = front.to_str().unwrap();
+    for args in [
+        &["credential-process", "-p", "work"][..],
+        &["credential-process", "--profile=work"],
+    ] {
+        let out = ok(&run(&mut t.no_tty(front, args)));
+        assert_eq!(parse_process_output(&out), first, "{args:?}");
+    }
+    let seg = ok(&run(&mut t.no_tty(
+        front,
+        &[
+            "prompt",
+            "-p",
+            "work",
+            "--format",
+            "[{profile}]",
+            "--color",
+            "never",
+        ],
+    )));
+    assert_eq!(seg, "[work]\n");
+    let missing = format!(
+        "{} is missing (mfa-session runs it for all but cache hits): install both binaries side by side",
+        alone.join("mfa-session-full").display()
+    );
+    // -v asks for diagnostics: only the full binary gives them.
+    fails(
+        &run(&mut t.no_tty(front, &["credential-process", "-p", "work", "-v"])),
+        3,
+        &missing,
+    );
+    fails(&run(&mut t.no_tty(front, &["status"])), 3, &missing);
+    ok(&run(&mut t.mfa(&["clear", "-p", "work"])));
+    fails(
+        &run(&mut t.no_tty(front, &["credential-process", "-p", "work"])),
+        3,
+        &missing,
+    );
+    assert_eq!(sts_calls(&t.key_id), 1);
+}
+
+/// What the hit path must not start is not even linked into the front: no tokio runtime, no
+/// AWS SDK client or config loader (only aws-config's profile-file parser), no HTTP, no clap.
+#[test]
+fn the_front_links_no_async_runtime_sdk_or_cli_parser() {
+    let symbols = |bin: &str| {
+        let out = std::process::Command::new("nm")
+            .args(["-C", bin])
+            .output()
+            .expect("nm (binutils) is installed by .ci/setup");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let front = symbols(BIN);
+    let full = symbols(env!("CARGO_BIN_EXE_mfa-session-full"));
+    for forbidden in [
+        "tokio::runtime::",
+        "aws_sdk_sts::",
+        "aws_sdk_iam::",
+        "aws_config::loader::",
+        "aws_smithy_runtime::",
+        "hyper::",
+        "rustls::",
+        "clap_builder::",
+        "keyring_core::",
+    ] {
+        assert!(
+            full.contains(forbidden),
+            "the check is real: the full binary has {forbidden}"
+        );
+        let hits: Vec<&str> = front.lines().filter(|l| l.contains(forbidden)).collect();
+        assert!(
+            hits.is_empty(),
+            "the front links {forbidden}: {:?}",
+            &hits[..hits.len().min(5)]
+        );
+    }
+}
