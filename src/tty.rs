@@ -51,13 +51,14 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
     let deadline = Instant::now() + info.timeout;
     for attempt in 0..ATTEMPTS {
         let left = deadline.saturating_duration_since(Instant::now());
-        let _ = write!(
-            out,
+        // One write, so the terminal never shows half a prompt (or typed text inside one).
+        let prompt = format!(
             "MFA code for {} (profile {}, {}s left): ",
             info.mfa_serial,
             info.profile,
             left.as_secs_f64().ceil() as u64
         );
+        let _ = out.write_all(prompt.as_bytes());
         let _ = out.flush();
         let line = match lines.recv_timeout(left) {
             Ok(Some(line)) => line,

@@ -4,7 +4,8 @@
 
 The command's stdin, stdout and stderr are this process's own (pipes, in the tests), as when the
 AWS CLI runs a credential process: only /dev/tty reaches the terminal. Each time the terminal
-shows a trigger (default "MFA code for"), the next --answer is typed, followed by Enter; with no answers left,
+shows a trigger (default "MFA code for") and the prompt after it is whole (the
+output ends with a space), the next --answer is typed, followed by Enter; with no answers left,
 nothing is typed. What the terminal showed is written to --tty-log. Exits with the command's code.
 """
 import argparse
@@ -46,7 +47,13 @@ def main():
                 chunk = b""
             open_ = bool(chunk)
             seen += chunk
-            while sum(seen.count(t) for t in triggers) > answered and answers:
+            # Type only once the prompt is whole: prompts end with a space and wait for input
+            # (typing earlier would echo the answer into the middle of a prompt).
+            while (
+                sum(seen.count(t) for t in triggers) > answered
+                and answers
+                and seen.endswith(b" ")
+            ):
                 os.write(master, answers.pop(0).encode() + b"\n")
                 answered += 1
         elif child.poll() is not None:
