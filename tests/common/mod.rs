@@ -214,7 +214,8 @@ impl TestEnv {
         self.with_tty_at(&[], answers, program, args)
     }
 
-    /// The same, answering whenever the terminal shows one of `triggers`.
+    /// The same for hidden prompts: answers whenever the terminal shows one of `triggers` and
+    /// has turned its echo off.
     pub fn with_tty_at(
         &self,
         triggers: &[&str],
@@ -228,6 +229,9 @@ impl TestEnv {
             .arg(self.tmp.path().join("tty.log"));
         for t in triggers {
             cmd.arg("--trigger").arg(t);
+        }
+        if !triggers.is_empty() {
+            cmd.arg("--hidden");
         }
         for a in answers {
             cmd.arg("--answer").arg(a);

@@ -1,12 +1,14 @@
 """Runs a command with a fresh pseudo-terminal as its controlling terminal, answering prompts.
 
-    python3 pty_run.py [--answer TEXT]... [--trigger TEXT]... [--tty-log FILE] -- COMMAND ARGS...
+    python3 pty_run.py [--answer TEXT]... [--trigger TEXT]... [--hidden] [--tty-log FILE] -- COMMAND ARGS...
 
 The command's stdin, stdout and stderr are this process's own (pipes, in the tests), as when the
 AWS CLI runs a credential process: only /dev/tty reaches the terminal. Each time the terminal
 shows a trigger (default "MFA code for") and the prompt after it is whole (the
 output ends with a space), the next --answer is typed, followed by Enter; with no answers left,
-nothing is typed. What the terminal showed is written to --tty-log. Exits with the command's code.
+nothing is typed. With --hidden, each answer also waits until the program has turned the terminal's
+echo off (a hidden prompt), as a person would see it; typing earlier would echo a secret (exit 97 if
+echo never goes off within 10 s). What the terminal showed is written to --tty-log. Exits with the command's code.
 """
 import argparse
 import fcntl
@@ -15,8 +17,19 @@ import select
 import subprocess
 import sys
 import termios
+import time
 
 PROMPT = b"MFA code for"
+
+
+def wait_for_echo_off(master):
+    # On Linux the master reports the terminal's settings, which the program changes on its side.
+    deadline = time.monotonic() + 10
+    while termios.tcgetattr(master)[3] & termios.ECHO:
+        if time.monotonic() > deadline:
+            sys.stderr.write("pty_run: the prompt never turned echo off\n")
+            sys.exit(97)
+        time.sleep(0.01)
 
 
 def main():
@@ -24,6 +37,7 @@ def main():
     ap.add_argument("--answer", action="append", default=[])
     ap.add_argument("--trigger", action="append", default=[])
     ap.add_argument("--tty-log")
+    ap.add_argument("--hidden", action="store_true")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -54,6 +68,8 @@ def main():
                 and answers
                 and seen.endswith(b" ")
             ):
+                if args.hidden:
+                    wait_for_echo_off(master)
                 os.write(master, answers.pop(0).encode() + b"\n")
                 answered += 1
         elif child.poll() is not None:
