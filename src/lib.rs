@@ -5,6 +5,8 @@
 //! AWS SDK, clap or an async runtime linked in, so it starts like `cat`; for everything else it
 //! execs `mfa-session-full`, installed beside it, with the same arguments.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod cli;
 pub mod cmd;

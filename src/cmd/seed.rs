@@ -12,6 +12,7 @@ use std::io::{IsTerminal, Read};
 pub enum SeedCmd {
     /// Store a seed (base32 or otpauth:// URI): typed hidden, --from-file, or piped on stdin.
     Set {
+        /// The profile whose seed this is.
         #[command(flatten)]
         profile: super::ProfileSel,
         /// Read the seed from this file.
@@ -20,6 +21,7 @@ pub enum SeedCmd {
     },
     /// Forget the seed.
     Remove {
+        /// The profile whose seed this is.
         #[command(flatten)]
         profile: super::ProfileSel,
     },
