@@ -18,12 +18,7 @@ if [ -z "${MFA_SESSION_BENCH_IN_BUS:-}" ]; then
     "$0" "$runs"
 fi
 bin=$PWD/target/release/mfa-session
-py=$(python3 -c 'import sys; print(sys.executable)')
-work=$(mktemp -d)
-trap 'exec 3>&-; rm -rf "$work"' EXIT
-exec 3> >("$py" tests/harness/emulator.py >"$work/ready")
-for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
-port=$(awk '{print $2}' "$work/ready")
+source benches/emulator.sh
 export HOME=$work AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=$work/credentials
 export MFA_SESSION_CACHE_DIR=$work/cache AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:$port
 printf '[seed-lt]\naws_access_key_id = AKIABENCHSEED000001\naws_secret_access_key = bench/secret\n' >"$AWS_SHARED_CREDENTIALS_FILE"

@@ -30,10 +30,7 @@ if ! command -v hyperfine >/dev/null; then
   $sudo_ apt-get install -y -qq hyperfine >/dev/null
 fi
 
-py=$(python3 -c 'import sys; print(sys.executable)')  # the Python that has moto, for the emulator
-work=$(mktemp -d)
-# Closing fd 3 is the emulator's EOF: it stops moto and its proxy.
-trap 'exec 3>&-; rm -rf "$work"' EXIT
+source "$repo/benches/emulator.sh"
 
 # Nothing of the user's is read or written: a temp HOME (aws-mfa always uses ~/.aws/credentials,
 # awsume ~/.awsume), the AWS files inside it, and no inherited AWS / XDG / aws-mfa settings
@@ -58,11 +55,6 @@ fi
 versions=$("$venv/bin/pip" list --disable-pip-version-check 2>/dev/null |
   awk '$1 == "aws-mfa" || $1 == "awsume" || $1 == "boto3" {printf "%s %s, ", $1, $2}')
 
-# The emulator, started as benches/cache_hit.sh starts it: a READY line gives the proxy's port.
-exec 3> >("$py" tests/harness/emulator.py >"$work/ready")
-for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
-port=$(awk '{print $2}' "$work/ready")
-[ -n "$port" ] || { echo "peers.sh: the emulator did not start (is moto installed? bash .ci/setup)" >&2; exit 1; }
 endpoint=http://127.0.0.1:$port
 export AWS_ENDPOINT_URL=$endpoint  # mfa-session and boto3 (so both peers) send STS here
 

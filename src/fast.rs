@@ -5,8 +5,9 @@
 //! `main`): the full binary pays about 0.8 ms more than `cat` for that alone. So the front
 //! recognises only the plain forms of `credential-process` and `prompt`, answers a cache hit
 //! exactly as the full binary would, and otherwise execs `mfa-session-full` (beside it) with the
-//! same arguments, which parses, checks, explains and prompts as usual. Nothing is decided
-//! twice: on a miss the front has written nothing and said nothing.
+//! same arguments, which parses, checks, explains and prompts as usual. On a miss the front has
+//! written nothing and said nothing; the full binary reads the config and the cache again (well
+//! under a millisecond, on a path that waits for a person or for STS).
 
 use crate::cache::Store;
 use crate::cmd::credential_process::render;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub const SERVICE: &str = "mfa-session";
 
 /// What is kept for a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Item {
     /// The long-term access key pair.
     Keys,

@@ -8,16 +8,7 @@ use common::*;
 #[test]
 fn aws_cli_gets_an_identity_through_credential_process_with_the_code_typed_at_a_terminal() {
     let t = TestEnv::new("awscli");
-    let args = [
-        "-m",
-        "awscli",
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "work",
-        "--output",
-        "json",
-    ];
+    let args = aws_identity_args("work");
     let out = run(&mut t.with_tty(&["123456"], python(), &args));
     let id: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(id["Account"], "123456789012");
@@ -38,14 +29,7 @@ fn aws_cli_gets_an_identity_through_credential_process_with_the_code_typed_at_a_
 #[test]
 fn aws_cli_shows_our_one_line_error_when_no_code_can_be_had() {
     let t = TestEnv::new("awsclierror");
-    let args = [
-        "-m",
-        "awscli",
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "work",
-    ];
+    let args = aws_identity_args("work");
     let out = run(&mut t.no_tty(python(), &args));
     assert!(!out.status.success());
     let err = stderr(&out);

@@ -66,16 +66,7 @@ fn add_imports_keys_edits_the_config_in_place_and_the_aws_cli_needs_no_terminal(
         keyring(t.mfa(&["seed", "set", "kradd"])),
         &format!("{SEED}\n"),
     ));
-    let args = [
-        "-m",
-        "awscli",
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "kradd",
-        "--output",
-        "json",
-    ];
+    let args = aws_identity_args("kradd");
     let out = run(&mut keyring(t.no_tty(python(), &args)));
     let id: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(id["Account"], "123456789012");

@@ -89,16 +89,7 @@ fn enroll_from_scratch_then_every_call_works_with_no_terminal_then_resync_and_un
 
     // A later call with no terminal: a new code from the stored seed, checked by the emulator.
     ok(&run(&mut t.mfa(&["clear", "--all"])));
-    let args = [
-        "-m",
-        "awscli",
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "enrollfull",
-        "--output",
-        "json",
-    ];
+    let args = aws_identity_args("enrollfull");
     let mut cli = t.no_tty(python(), &args);
     cli.env("DBUS_SESSION_BUS_ADDRESS", bus())
         .env("MFA_SESSION_TEST_NOW", at(now + 30));
@@ -245,16 +236,19 @@ fn add_finds_the_mfa_serial_itself_and_enroll_can_show_a_qr_code() {
     let (t, key_id) = user_profile("adddiscover");
     t.write_config_raw("# mine\n");
     // No device yet: the keys are stored and the user is told to enroll.
-    let out = run(&mut mfa(
-        &t,
-        &[
-            "add",
-            "adddiscover",
-            "--from-profile",
-            "adddiscover-lt",
-            "--keep-plaintext",
-        ],
-    ));
+    let add = || {
+        run(&mut mfa(
+            &t,
+            &[
+                "add",
+                "adddiscover",
+                "--from-profile",
+                "adddiscover-lt",
+                "--keep-plaintext",
+            ],
+        ))
+    };
+    let out = add();
     ok(&out);
     assert!(
         stderr(&out).contains("has no MFA device yet: run `mfa-session enroll adddiscover` next"),
@@ -271,16 +265,7 @@ fn add_finds_the_mfa_serial_itself_and_enroll_can_show_a_qr_code() {
     assert_eq!(sts_calls(&key_id), 1);
     // Set up again from scratch: the device is found with iam:ListMFADevices.
     t.write_config_raw("# mine\n");
-    let out = run(&mut mfa(
-        &t,
-        &[
-            "add",
-            "adddiscover",
-            "--from-profile",
-            "adddiscover-lt",
-            "--keep-plaintext",
-        ],
-    ));
+    let out = add();
     ok(&out);
     assert!(
         stderr(&out).contains("found MFA device arn:aws:iam::123456789012:mfa/adddiscover"),

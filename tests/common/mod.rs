@@ -56,6 +56,20 @@ pub fn harness(file: &str) -> PathBuf {
 }
 
 /// The real Python interpreter (not a pyenv shim, which needs the real HOME).
+/// The real AWS CLI's `sts get-caller-identity` for `profile`, as arguments to `python()`.
+pub fn aws_identity_args(profile: &str) -> [&str; 8] {
+    [
+        "-m",
+        "awscli",
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        profile,
+        "--output",
+        "json",
+    ]
+}
+
 pub fn python() -> &'static str {
     static PY: OnceLock<String> = OnceLock::new();
     PY.get_or_init(|| {
