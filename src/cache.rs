@@ -2,19 +2,17 @@
 //! directory, written atomically, guarded by a lock file so concurrent callers share one exchange.
 
 use crate::error::Error;
+use crate::private_file::{self, DirError, ReadError, read_private_file};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Cache files larger than this are not sessions: treated as a miss without reading them.
-const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 
 /// Temporary credentials from `sts:GetSessionToken`, as cached.
 #[derive(Clone, Serialize, Deserialize)]
@@ -142,8 +140,8 @@ impl Store {
 
     /// Makes the root and `sub` private directories.
     fn ensure_private(&self, sub: &Path) -> Result<(), Error> {
-        ensure_private_dir(&self.root)?;
-        ensure_private_dir(sub)
+        ensure_private_dir(&self.root, true)?;
+        ensure_private_dir(sub, false)
     }
 
     fn index_path(&self, profile: &str) -> PathBuf {
@@ -231,8 +229,9 @@ impl Store {
                     format!("{:?}", e.classify()).to_lowercase()
                 )),
             },
-            Err(why) if why.ends_with("refused") => Lookup::Refused(why),
-            Err(why) => Lookup::Miss(why),
+            Err(ReadError::Missing) => Lookup::Miss("no cached session".into()),
+            Err(ReadError::Refused(why)) => Lookup::Refused(why),
+            Err(ReadError::Unreadable(why)) => Lookup::Miss(why),
         }
     }
 
@@ -327,110 +326,27 @@ impl Store {
     }
 }
 
-/// Creates `dir` (and missing parents) 0700, or repairs it to 0700 when it is ours but open to
-/// others, saying so. Refuses a symlink or someone else's directory.
-fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| cache_error(dir, &e))?;
-    let meta = fs::symlink_metadata(dir).map_err(|e| cache_error(dir, &e))?;
-    if !meta.is_dir() {
-        return Err(Error::Cache(format!(
-            "cache directory {} is not a directory (a symlink?): remove it",
-            dir.display()
-        )));
-    }
-    if meta.uid() != euid() {
-        return Err(Error::Cache(format!(
-            "cache directory {} belongs to another user: remove it or set MFA_SESSION_CACHE_DIR",
-            dir.display()
-        )));
-    }
-    if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| cache_error(dir, &e))?;
+/// `private_file::ensure_private_dir` with the cache's messages: the root is repaired only when
+/// mfa-session made it (tagged); its subdirectories live inside it, so they are ours.
+fn ensure_private_dir(dir: &Path, is_root: bool) -> Result<(), Error> {
+    let made_by_us = |d: &Path| !is_root || private_file::is_tagged(d);
+    let repaired = |mode: u32| {
         eprintln!(
-            "mfa-session: warning: cache directory {} was open to other users (mode {:o}): repaired to 0700",
-            dir.display(),
-            meta.mode() & 0o777
+            "mfa-session: warning: cache directory {} was open to other users (mode {mode:o}): repaired to 0700",
+            dir.display()
         );
-    }
-    Ok(())
-}
-
-/// Replaces `path` (in `dir`) with `bytes` so that a crash at any point leaves the old file or
-/// the new one: a 0600 temp file, fsync, rename, fsync of the directory.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    replace_file(dir, path, bytes, 0o600).map_err(|e| cache_error(dir, &e))
-}
-
-/// Atomically replaces `path` with `bytes` (temp file of `mode` in the same directory, fsync,
-/// rename, fsync of the directory), never following a symlink at the temp path.
-pub fn replace_file(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> io::Result<()> {
-        let _ = fs::remove_file(&tmp);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
     };
-    write().inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
+    private_file::ensure_private_dir(dir, is_root, made_by_us, repaired).map_err(|e| match e {
+        DirError::Io(e) => cache_error(dir, &e),
+        DirError::Refused(why) => Error::Cache(format!(
+            "cache directory refused: {why} (or set MFA_SESSION_CACHE_DIR to a private directory)"
+        )),
     })
 }
 
-/// Reads a file only if it is a regular file, ours, private and small. Never follows a symlink.
-fn read_private_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => "no cached session".to_owned(),
-            _ if e.raw_os_error() == Some(libc::ELOOP) => {
-                format!("{} is a symlink: refused", path.display())
-            }
-            _ => format!("cannot read {}: {}", path.display(), e.kind()),
-        })?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err(format!("{} is not a regular file: refused", path.display()));
-    }
-    if meta.uid() != euid() {
-        return Err(format!(
-            "{} belongs to another user: refused",
-            path.display()
-        ));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(format!("{} is readable by others: refused", path.display()));
-    }
-    if meta.len() > MAX_ENTRY_BYTES {
-        return Err(format!(
-            "{} is too large to be a session: refused",
-            path.display()
-        ));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_ENTRY_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
-}
-
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+/// Replaces `path` (in `dir`) with `bytes`, 0600, atomically (see `private_file::replace_file`).
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    private_file::replace_file(dir, path, bytes, 0o600).map_err(|e| cache_error(dir, &e))
 }
 
 fn cache_error(dir: &Path, e: &io::Error) -> Error {
@@ -444,6 +360,7 @@ fn cache_error(dir: &Path, e: &io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn entry(exp: &str) -> Entry {
         Entry {
@@ -481,9 +398,9 @@ mod tests {
     #[test]
     fn corrupt_truncated_huge_symlinked_or_open_files_are_misses() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::new(tmp.path());
+        let store = Store::new(&tmp.path().join("c"));
         store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
-        let path = tmp.path().join("sessions/k.json");
+        let path = tmp.path().join("c/sessions/k.json");
         let full = fs::read(&path).unwrap();
         let write = |bytes: &[u8]| {
             fs::write(&path, bytes).unwrap();
@@ -507,7 +424,7 @@ mod tests {
     #[test]
     fn a_second_lock_waits_then_gives_up_with_a_clear_message() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::new(tmp.path());
+        let store = Store::new(&tmp.path().join("c"));
         let held = store.lock("k", Duration::from_secs(1)).unwrap();
         let Err(LockError::Busy(err)) = store.lock("k", Duration::from_millis(100)) else {
             panic!("busy")
@@ -523,9 +440,9 @@ mod tests {
         #[test]
         fn the_reader_survives_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
             let tmp = tempfile::tempdir().unwrap();
-            let store = Store::new(tmp.path());
+            let store = Store::new(&tmp.path().join("c"));
             store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
-            fs::write(tmp.path().join("sessions/k.json"), &bytes).unwrap();
+            fs::write(tmp.path().join("c/sessions/k.json"), &bytes).unwrap();
             match store.load("k") {
                 Lookup::Hit(e) => proptest::prop_assert!(serde_json::from_slice::<Entry>(&bytes).is_ok() && e.version == 1),
                 Lookup::Miss(_) | Lookup::Refused(_) => {}
@@ -536,9 +453,9 @@ mod tests {
         #[test]
         fn a_truncated_entry_is_never_a_hit(cut in 0usize..400) {
             let tmp = tempfile::tempdir().unwrap();
-            let store = Store::new(tmp.path());
+            let store = Store::new(&tmp.path().join("c"));
             store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
-            let path = tmp.path().join("sessions/k.json");
+            let path = tmp.path().join("c/sessions/k.json");
             let full = fs::read(&path).unwrap();
             proptest::prop_assume!(cut < full.len());
             fs::write(&path, &full[..cut]).unwrap();

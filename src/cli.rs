@@ -4,7 +4,6 @@
 use crate::{cache, cmd, env, error, secret, secrets, session, sts};
 use clap::{CommandFactory, Parser, Subcommand};
 use error::{Code, Error};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -49,47 +48,24 @@ enum Command {
 /// The prompt timeout when `MFA_SESSION_PROMPT_TIMEOUT` does not set one (seconds).
 const DEFAULT_PROMPT_TIMEOUT: u64 = 55;
 
-/// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session`, else the
-/// platform's cache directory's `mfa-session`.
-pub fn cache_dir(env: &env::Env) -> Result<PathBuf, Error> {
-    if let Some(dir) = env.get("MFA_SESSION_CACHE_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    let base = env
-        .get("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(dirs::cache_dir)
-        .ok_or_else(|| {
-            Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
-        })?;
-    Ok(base.join("mfa-session"))
-}
-
 /// Where secrets live: `MFA_SESSION_BACKEND=keyring` (default) or `file` (an age-encrypted file at
 /// `MFA_SESSION_SECRETS_FILE`, else `$XDG_DATA_HOME/mfa-session/secrets.age`).
 fn secret_store(env: &env::Env) -> Result<Box<dyn secrets::SecretStore>, Error> {
     match env.get("MFA_SESSION_BACKEND").unwrap_or("keyring") {
         "keyring" => Ok(Box::new(secrets::Keyring::platform())),
         "file" => {
-            let path = match env.get("MFA_SESSION_SECRETS_FILE") {
-                Some(p) => PathBuf::from(p),
-                None => env
-                    .get("XDG_DATA_HOME")
-                    .map(PathBuf::from)
-                    .filter(|p| p.is_absolute())
-                    .or_else(dirs::data_dir)
-                    .ok_or_else(|| {
-                        Error::Config(
-                            "no data directory (HOME is not set): set MFA_SESSION_SECRETS_FILE"
-                                .into(),
-                        )
-                    })?
-                    .join("mfa-session")
-                    .join("secrets.age"),
+            let source = match (
+                env.get("MFA_SESSION_PASSPHRASE"),
+                crate::paths::passphrase_file(env)?,
+            ) {
+                (Some(p), _) => secrets::Passphrase::Value(secret::Secret::new(p)),
+                (None, Some(f)) => secrets::Passphrase::File(f),
+                (None, None) => secrets::Passphrase::Terminal,
             };
-            let pass = env.get("MFA_SESSION_PASSPHRASE").map(secret::Secret::new);
-            Ok(Box::new(secrets::EncryptedFile::new(path, pass)))
+            Ok(Box::new(secrets::EncryptedFile::new(
+                crate::paths::secrets_file(env)?,
+                source,
+            )))
         }
         other => Err(Error::Config(format!(
             "MFA_SESSION_BACKEND '{other}' is not keyring or file: fix or unset it"
@@ -115,7 +91,7 @@ fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
     let prompt_timeout = seconds("MFA_SESSION_PROMPT_TIMEOUT", DEFAULT_PROMPT_TIMEOUT)?;
     let process_timeout = seconds("MFA_SESSION_PROCESS_TIMEOUT", 30)?;
     Ok(session::Ctx {
-        store: cache::Store::new(&cache_dir(&env)?),
+        store: cache::Store::new(&crate::paths::cache_dir(&env)?),
         clock,
         prompt_timeout: Duration::from_secs(prompt_timeout),
         process_timeout: Duration::from_secs(process_timeout),

@@ -128,35 +128,52 @@ fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
         // Its own process group, so a timeout kills whatever it started too (an orphan would
         // hold our stderr open and keep the caller waiting).
         .process_group(0);
+    for k in crate::env::SECRET_VARS {
+        command.env_remove(k);
+    }
     die_with_parent(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| fail(format!("could not start ({}): check the command", e.kind())))?;
     let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut out = Vec::new();
         let _ = stdout.by_ref().take(4096).read_to_end(&mut out);
-        out
+        let _ = tx.send(out);
     });
-    let start = Instant::now();
+    // One deadline for the command and its output: a background process it left holding the
+    // pipe open does not extend it.
+    let deadline = Instant::now() + timeout;
+    let kill_group = |child: &mut std::process::Child| {
+        let group = i32::try_from(child.id()).map_or(0, |pid| -pid);
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let late = || {
+        fail(format!(
+            "gave no code within {}s: check that it does not wait for input or leave a process running",
+            timeout.as_secs()
+        ))
+    };
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
             break status;
         }
-        if start.elapsed() > timeout {
-            let group = i32::try_from(child.id()).map_or(0, |pid| -pid);
-            // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
-            unsafe { libc::kill(group, libc::SIGKILL) };
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(fail(format!(
-                "gave no code within {}s: check that it does not wait for input",
-                timeout.as_secs()
-            )));
+        if Instant::now() >= deadline {
+            kill_group(&mut child);
+            return Err(late());
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let out = Secret::new(String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned());
+    let left = deadline.saturating_duration_since(Instant::now());
+    let Ok(out) = rx.recv_timeout(left) else {
+        kill_group(&mut child);
+        return Err(late());
+    };
+    let out = Secret::new(String::from_utf8_lossy(&out).into_owned());
     if !status.success() {
         return Err(fail(format!(
             "failed ({status}): run it by hand to see why"

@@ -369,7 +369,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// Runs a future that never waits on I/O readiness (aws-config's file loader reads with std::fs).
-fn block_on<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
     loop {

@@ -1,73 +1,152 @@
-//! Edits to `~/.aws/config` and `~/.aws/credentials` that keep every other byte: comments,
-//! order, blank lines and other keys stay as the user wrote them. Reading is aws-config's job;
-//! this only finds section headers and `key = value` lines.
+//! Text edits of `~/.aws/config` and `~/.aws/credentials` that keep every other byte: comments,
+//! order, blank lines and other keys stay as the user wrote them. Pure functions over text; the
+//! file I/O and the check that the edit meant what it said are in `user_file`.
+//!
+//! Lines are read the way aws-config's parser reads them: `[` in column 0 opens a section,
+//! `#`/`;` in column 0 is a comment, an indented line continues the property above it.
 
-use crate::env::Env;
 use crate::error::Error;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// The `credential_process` value for a profile: the `mfa-session` front's absolute path (botocore runs
-/// it without a shell and a PATH of its own), falling back to `mfa-session`.
-pub fn credential_process_line(profile: &str) -> String {
-    let exe = crate::fast::front_path()
-        .and_then(|p| p.to_str().map(str::to_owned))
-        .filter(|p| !p.contains(char::is_whitespace))
-        .unwrap_or_else(|| "mfa-session".into());
+/// Which of the two AWS files a text is: their section headers differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `~/.aws/config`: `[profile NAME]`, or `[default]`.
+    Config,
+    /// `~/.aws/credentials`: `[NAME]`.
+    Credentials,
+}
+
+/// The characters the AWS SDKs accept in a profile name (aws-config's `validate_identifier`).
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c)
+}
+
+/// Checks a profile name before it is written anywhere: a name the SDKs would ignore, or one
+/// holding `]` or a newline, would inject lines into the config file.
+pub fn ensure_profile_name(name: &str) -> Result<(), Error> {
+    if name.is_empty() || name.len() > 128 || !name.chars().all(is_name_char) {
+        let shown: String = name.escape_debug().take(80).collect();
+        return Err(Error::Config(format!(
+            "profile name '{shown}' is not one the AWS SDKs accept: use letters, digits and _-/.%@:+ only"
+        )));
+    }
+    Ok(())
+}
+
+/// The `credential_process` value for a profile: `exe` (the front's absolute path, since botocore
+/// runs the line without a shell or PATH of its own), quoted for both `sh -c` (the SDKs) and
+/// `shlex.split` (botocore); `mfa-session` when the path is unknown.
+pub fn credential_process_line(exe: Option<&Path>, profile: &str) -> String {
+    let exe = exe
+        .and_then(Path::to_str)
+        .filter(|p| !p.contains(['\n', '\r']))
+        .map_or_else(|| "mfa-session".to_owned(), shell_quote);
     format!("{exe} credential-process --profile {profile}")
 }
 
-/// Applies `upsert` to `[profile NAME]` (or `[default]`) in the config file, atomically and
-/// keeping the file's permissions. Returns the file's path.
-pub fn save_profile(
-    env: &Env,
-    name: &str,
-    set: &[(&str, &str)],
-    remove: &[&str],
-) -> Result<PathBuf, Error> {
-    let path = crate::config::config_file_path(env);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let header = if name == "default" {
-        "default".to_owned()
+/// `s` as one word for `sh` and Python's `shlex`: as is when plain, else in single quotes.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c));
+    if plain {
+        s.to_owned()
     } else {
-        format!("profile {name}")
-    };
-    let updated = upsert(&text, &header, set, remove);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| Error::Config(format!("cannot write {}: {e}", path.display()));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mode = std::fs::metadata(&path)
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
-        .unwrap_or(0o600);
-    crate::cache::replace_file(dir, &path, updated.as_bytes(), mode).map_err(fail)?;
-    Ok(path)
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
-/// Whether `line` is the header of section `name` (`[name]`, `[profile name]`, any spacing).
-fn is_header(line: &str, name: &str) -> bool {
-    let t = line.trim();
-    let Some(inner) = t.strip_prefix('[').and_then(|r| r.split(']').next()) else {
-        return false;
-    };
-    let words: Vec<&str> = inner.split_whitespace().collect();
-    match words.as_slice() {
-        [n] => *n == name,
-        ["profile", n] => *n == name,
+/// What a line is, for the parser.
+#[derive(Debug, PartialEq, Eq)]
+enum Line<'a> {
+    /// Blank or a comment: belongs to nothing.
+    Other,
+    /// A section header, with its words (`["profile", "work"]`).
+    Header(Vec<&'a str>),
+    /// `key = value` (key lowercased by the caller when compared).
+    Property(&'a str),
+    /// An indented line: part of the property above it.
+    Continuation,
+}
+
+fn classify(line: &str) -> Line<'_> {
+    let body = line.trim_end_matches(['\n', '\r']);
+    if body.trim_matches([' ', '\t']).is_empty() || body.starts_with(['#', ';']) {
+        return Line::Other;
+    }
+    if let Some(rest) = body.strip_prefix('[') {
+        let inner = rest.split(['#', ';']).next().unwrap_or("");
+        let inner = inner.trim_end_matches([' ', '\t']);
+        let inner = inner.strip_suffix(']').unwrap_or(inner);
+        return Line::Header(inner.split_whitespace().collect());
+    }
+    if body.starts_with([' ', '\t']) {
+        return Line::Continuation;
+    }
+    Line::Property(
+        body.split('=')
+            .next()
+            .unwrap_or("")
+            .trim_matches([' ', '\t']),
+    )
+}
+
+/// Whether header `words` is the section of profile `name` in a file of `kind`: strictly as the
+/// SDKs read it, or (`loose`) any header naming it, as the user may have written it.
+fn names(words: &[&str], kind: Kind, name: &str, loose: bool) -> bool {
+    match (words, kind) {
+        ([n], _) if loose => *n == name,
+        (["profile", n], _) if loose => *n == name,
+        ([n], Kind::Credentials) => *n == name,
+        ([n], Kind::Config) => *n == name && name == "default",
+        (["profile", n], Kind::Config) => *n == name,
         _ => false,
     }
 }
 
-fn is_any_header(line: &str) -> bool {
-    line.trim_start().starts_with('[')
+/// One section of a file: line range (header included) and its properties' line ranges.
+struct Section {
+    start: usize,
+    end: usize,
+    /// (lowercased key, first line, one past the last continuation line)
+    props: Vec<(String, usize, usize)>,
 }
 
-/// The key of a `key = value` line, if it is one.
-fn key_of(line: &str) -> Option<&str> {
-    let t = line.trim_start();
-    if t.starts_with('#') || t.starts_with(';') {
-        return None;
+fn sections(ls: &[&str], kind: Kind, name: &str, loose: bool) -> Vec<Section> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < ls.len() {
+        let Line::Header(words) = classify(ls[i]) else {
+            i += 1;
+            continue;
+        };
+        let start = i;
+        i += 1;
+        let mut props: Vec<(String, usize, usize)> = Vec::new();
+        while i < ls.len() && !matches!(classify(ls[i]), Line::Header(_)) {
+            match classify(ls[i]) {
+                Line::Property(k) => props.push((k.to_ascii_lowercase(), i, i + 1)),
+                Line::Continuation => {
+                    if let Some(last) = props.last_mut()
+                        && last.2 == i
+                    {
+                        last.2 = i + 1;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if names(&words, kind, name, loose) {
+            out.push(Section {
+                start,
+                end: i,
+                props,
+            });
+        }
     }
-    let (k, _) = t.split_once('=')?;
-    Some(k.trim())
+    out
 }
 
 /// The lines of `text`, each with its line ending.
@@ -75,23 +154,22 @@ fn lines(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
 }
 
-/// The half-open line range of section `name` (header included), if present.
-fn section(ls: &[&str], name: &str) -> Option<(usize, usize)> {
-    let start = ls.iter().position(|l| is_header(l, name))?;
-    let end = ls[start + 1..]
-        .iter()
-        .position(|l| is_any_header(l))
-        .map_or(ls.len(), |i| start + 1 + i);
-    Some((start, end))
+/// The keys (lowercased) of every section of profile `name` (strict match), in order.
+pub fn keys_of(text: &str, kind: Kind, name: &str) -> Vec<String> {
+    let ls = lines(text);
+    sections(&ls, kind, name, false)
+        .into_iter()
+        .flat_map(|s| s.props.into_iter().map(|p| p.0))
+        .collect()
 }
 
-/// Sets `set` keys and deletes `remove` keys in section `header` (`profile work`, `default`),
-/// creating the section at the end when missing. Everything else is kept byte for byte.
-pub fn upsert(text: &str, header: &str, set: &[(&str, &str)], remove: &[&str]) -> String {
-    let name = header.strip_prefix("profile ").unwrap_or(header);
-    let mut ls: Vec<String> = lines(text).into_iter().map(str::to_owned).collect();
-    let refs: Vec<&str> = ls.iter().map(String::as_str).collect();
-    let Some((start, mut end)) = section(&refs, name) else {
+/// Sets `set` keys and deletes `remove` keys of profile `name`, creating its section at the end
+/// when missing. Duplicate sections: the keys go into the last one (the one the SDKs read last)
+/// and leave the others. Everything else is kept byte for byte.
+pub fn upsert(text: &str, kind: Kind, name: &str, set: &[(&str, &str)], remove: &[&str]) -> String {
+    let ls = lines(text);
+    let found = sections(&ls, kind, name, false);
+    let Some(last) = found.last() else {
         let mut out = text.to_owned();
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
@@ -99,109 +177,106 @@ pub fn upsert(text: &str, header: &str, set: &[(&str, &str)], remove: &[&str]) -
         if !out.is_empty() && !out.ends_with("\n\n") {
             out.push('\n');
         }
-        out += &format!("[{header}]\n");
+        out += &match (kind, name) {
+            (Kind::Config, n) if n != "default" => format!("[profile {n}]\n"),
+            (_, n) => format!("[{n}]\n"),
+        };
         for (k, v) in set {
             out += &format!("{k} = {v}\n");
         }
         return out;
     };
-    let mut i = start + 1;
-    while i < end {
-        if key_of(&ls[i]).is_some_and(|k| remove.contains(&k)) {
-            ls.remove(i);
-            end -= 1;
-        } else {
-            i += 1;
-        }
-    }
-    for (k, v) in set {
-        let found = (start + 1..end).find(|&i| key_of(&ls[i]) == Some(k));
-        match found {
-            Some(i) => {
-                let indent: String = ls[i].chars().take_while(|c| c.is_whitespace()).collect();
-                let eol = if ls[i].ends_with('\n') { "\n" } else { "" };
-                ls[i] = format!("{indent}{k} = {v}{eol}");
+    let touched = |k: &str| remove.contains(&k) || set.iter().any(|(s, _)| *s == k);
+    // Per line: Some(replacement) or None to drop it; untouched lines map to themselves.
+    let mut out: Vec<Option<String>> = ls.iter().map(|l| Some((*l).to_owned())).collect();
+    for s in &found {
+        let is_last = s.start == last.start;
+        for (k, from, to) in &s.props {
+            if !touched(k) {
+                continue;
             }
-            None => {
-                // After the section's last key, before any trailing blank or comment lines.
-                let mut at = end;
-                while at > start + 1 && key_of(&ls[at - 1]).is_none() {
-                    at -= 1;
+            let value = set.iter().find(|(sk, _)| sk == k).map(|(_, v)| *v);
+            match value {
+                Some(v) if is_last => {
+                    let indent: String = ls[*from]
+                        .chars()
+                        .take_while(|c| c.is_whitespace())
+                        .collect();
+                    let eol = if ls[to - 1].ends_with('\n') { "\n" } else { "" };
+                    out[*from] = Some(format!("{indent}{k} = {v}{eol}"));
+                    (from + 1..*to).for_each(|i| out[i] = None);
                 }
-                if !ls[at - 1].ends_with('\n') {
-                    ls[at - 1].push('\n');
-                }
-                ls.insert(at, format!("{k} = {v}\n"));
-                end += 1;
+                _ => (*from..*to).for_each(|i| out[i] = None),
             }
         }
     }
-    ls.concat()
+    // Keys not yet in the last section go after its last property (or its header).
+    let missing: Vec<String> = set
+        .iter()
+        .filter(|(k, _)| !last.props.iter().any(|p| p.0 == *k))
+        .map(|(k, v)| format!("{k} = {v}\n"))
+        .collect();
+    if !missing.is_empty() {
+        let mut at = last.props.last().map_or(last.start + 1, |p| p.2) - 1;
+        while out[at].is_none() {
+            at -= 1; // past dropped keys; the header itself is always kept
+        }
+        let line = out[at].get_or_insert_with(String::new);
+        if !line.ends_with('\n') {
+            line.push('\n');
+        }
+        line.push_str(&missing.concat());
+    }
+    out.into_iter().flatten().collect()
 }
 
-/// Removes section `name` (header, keys and the comments inside it).
-pub fn remove_section(text: &str, name: &str) -> String {
+/// Removes `keys` from every section of profile `name`, as the SDKs read it or not (`[lt]` and
+/// `[profile lt]` in either file). A section left with no property goes too, with its comments.
+pub fn strip_keys(text: &str, kind: Kind, name: &str, keys: &[&str]) -> String {
     let ls = lines(text);
-    match section(&ls, name) {
-        Some((start, end)) => ls[..start].concat() + &ls[end..].concat(),
-        None => text.to_owned(),
+    let mut keep = vec![true; ls.len()];
+    for s in sections(&ls, kind, name, true) {
+        let mut left = 0;
+        for (k, from, to) in &s.props {
+            if keys.contains(&k.as_str()) {
+                (*from..*to).for_each(|i| keep[i] = false);
+            } else {
+                left += 1;
+            }
+        }
+        if left == 0 {
+            (s.start..s.end).for_each(|i| keep[i] = false);
+        }
     }
+    ls.iter()
+        .zip(keep)
+        .filter_map(|(l, k)| k.then_some(*l))
+        .collect()
+}
+
+/// The names of the sections (any header form) holding `key = value`.
+pub fn sections_holding(text: &str, key: &str, value: &str) -> Vec<String> {
+    let ls = lines(text);
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for l in &ls {
+        match classify(l) {
+            Line::Header(words) => current = words.last().map(|w| (*w).to_owned()),
+            Line::Property(k) if k.eq_ignore_ascii_case(key) => {
+                let v = l.split_once('=').map_or("", |(_, v)| v.trim());
+                if v == value
+                    && let Some(c) = &current
+                    && !out.contains(c)
+                {
+                    out.push(c.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const CONFIG: &str = "# my AWS config\n[default]\nregion = us-east-1 # home\n\n[profile work]\n# work account\nregion = eu-west-1\n   mfa_serial = arn:aws:iam::1:mfa/old\noutput = json\n\n; trailing note\n[profile other]\nregion = x";
-
-    #[test]
-    fn upsert_changes_only_the_named_keys() {
-        let out = upsert(
-            CONFIG,
-            "profile work",
-            &[
-                ("mfa_serial", "arn:new"),
-                (
-                    "credential_process",
-                    "mfa-session credential-process --profile work",
-                ),
-            ],
-            &["output"],
-        );
-        assert_eq!(
-            out,
-            "# my AWS config\n[default]\nregion = us-east-1 # home\n\n[profile work]\n# work account\nregion = eu-west-1\n   mfa_serial = arn:new\ncredential_process = mfa-session credential-process --profile work\n\n; trailing note\n[profile other]\nregion = x"
-        );
-    }
-
-    #[test]
-    fn upsert_appends_a_missing_section_and_keeps_a_last_line_without_newline() {
-        let out = upsert(CONFIG, "profile new", &[("a", "1")], &[]);
-        assert_eq!(out, format!("{CONFIG}\n\n[profile new]\na = 1\n"));
-        assert_eq!(
-            upsert("", "profile p", &[("a", "1")], &[]),
-            "[profile p]\na = 1\n"
-        );
-        let out = upsert(CONFIG, "profile other", &[("b", "2")], &[]);
-        assert!(
-            out.ends_with("[profile other]\nregion = x\nb = 2\n"),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn remove_section_takes_exactly_one_section() {
-        let creds =
-            "# keys\n[lt]\naws_access_key_id = A\naws_secret_access_key = S\n\n[other]\nx = 1\n";
-        assert_eq!(remove_section(creds, "lt"), "# keys\n[other]\nx = 1\n");
-        assert_eq!(remove_section(creds, "none"), creds);
-    }
-
-    #[test]
-    fn headers_match_with_any_spacing_but_not_prefixes() {
-        assert!(is_header("[profile   work]", "work"));
-        assert!(is_header("  [work] ", "work"));
-        assert!(!is_header("[profile workshop]", "work"));
-        assert!(!is_header("[sso-session work]", "work"));
-    }
-}
+#[path = "config_edit_tests.rs"]
+mod tests;

@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 /// Set by tests only: a fixed "now" (RFC 3339) so expiry logic can be tested without sleeping.
 pub const TEST_NOW: &str = "MFA_SESSION_TEST_NOW";
 
+/// Variables of mfa-session's that hold or point at a secret: removed from the environment of
+/// every process it starts (`exec` children, `mfa_process` commands).
+pub const SECRET_VARS: &[&str] = &["MFA_SESSION_PASSPHRASE", "MFA_SESSION_PASSPHRASE_FILE"];
+
 /// A snapshot of environment variables. Empty values count as unset, as in the AWS SDKs.
 #[derive(Clone, Default)]
 pub struct Env {

@@ -49,7 +49,7 @@ pub fn main() -> ExitCode {
 fn serve(fast: Fast<'_>) -> Option<ExitCode> {
     let env = Env::real();
     let clock = Clock::from_env(&env).ok()?;
-    let store = Store::new(&crate::cli::cache_dir(&env).ok()?);
+    let store = Store::new(&crate::paths::cache_dir(&env).ok()?);
     match fast {
         Fast::Process { profile } => {
             let name = selected_profile(profile, &env);

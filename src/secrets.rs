@@ -135,52 +135,60 @@ impl SecretStore for Keyring {
     }
 }
 
-/// An age-encrypted file (scrypt passphrase) for machines without a usable keyring: 0600 in a
-/// 0700 directory, rewritten atomically. The passphrase comes from `MFA_SESSION_PASSPHRASE`
-/// (automation) or is asked on the terminal.
-pub struct EncryptedFile {
-    path: std::path::PathBuf,
-    env_passphrase: Option<Secret>,
-    passphrase: std::sync::OnceLock<Result<Secret, String>>,
+/// Where the encrypted file's passphrase comes from.
+pub enum Passphrase {
+    /// `MFA_SESSION_PASSPHRASE` (removed from every child's environment).
+    Value(Secret),
+    /// `MFA_SESSION_PASSPHRASE_FILE`: its first line; the file must be private (0600).
+    File(std::path::PathBuf),
+    /// Asked on the terminal (twice when the file is created).
+    Terminal,
 }
 
-/// scrypt cost of the file (2^15: about 0.1 s to open on this kind of machine).
-const WORK_FACTOR: u8 = 15;
+/// An age-encrypted file (scrypt passphrase) for machines without a usable keyring: 0600 in a
+/// private directory, rewritten atomically, decrypted once per process.
+pub struct EncryptedFile {
+    path: std::path::PathBuf,
+    source: Passphrase,
+    passphrase: std::sync::OnceLock<Result<Secret, String>>,
+    items: std::sync::Mutex<Option<Items>>,
+}
+
+type Items = std::collections::BTreeMap<String, String>;
+
+/// scrypt cost of the file: age's own default (2^18, about a second to open).
+const WORK_FACTOR: u8 = 18;
 
 impl EncryptedFile {
-    /// The file at `path`; `passphrase` from the environment, if given there.
-    pub fn new(path: std::path::PathBuf, passphrase: Option<Secret>) -> Self {
+    /// The file at `path`, opened with the passphrase from `source`.
+    pub fn new(path: std::path::PathBuf, source: Passphrase) -> Self {
         EncryptedFile {
             path,
-            env_passphrase: passphrase,
+            source,
             passphrase: std::sync::OnceLock::new(),
+            items: std::sync::Mutex::new(None),
         }
     }
 
-    fn passphrase(&self) -> Result<Secret, Error> {
+    fn passphrase(&self, creating: bool) -> Result<Secret, Error> {
         self.passphrase
-            .get_or_init(|| match &self.env_passphrase {
-                Some(p) => Ok(p.clone()),
-                None => rpassword::prompt_password(format!(
-                    "Passphrase for {}: ",
-                    self.path.display()
-                ))
-                .map(Secret::new)
-                .map_err(|_| {
-                    format!(
-                        "no terminal to ask the passphrase of {} on: set MFA_SESSION_PASSPHRASE",
-                        self.path.display()
-                    )
-                }),
+            .get_or_init(|| match &self.source {
+                Passphrase::Value(p) => Ok(p.clone()),
+                Passphrase::File(f) => read_passphrase_file(f),
+                Passphrase::Terminal => ask_passphrase(&self.path, creating),
             })
             .clone()
             .map_err(Error::Keyring)
     }
 
-    fn load(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    fn load(&self) -> Result<Items, Error> {
+        let mut cached = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(items) = cached.as_ref() {
+            return Ok(items.clone());
+        }
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Items::new()),
             Err(e) => {
                 return Err(Error::Keyring(format!(
                     "cannot read {}: {}",
@@ -189,41 +197,94 @@ impl EncryptedFile {
                 )));
             }
         };
-        let identity = age::scrypt::Identity::new(self.passphrase()?.expose().to_owned().into());
+        let identity =
+            age::scrypt::Identity::new(self.passphrase(false)?.expose().to_owned().into());
         let plain = zeroize::Zeroizing::new(age::decrypt(&identity, &bytes).map_err(|_| {
             Error::Keyring(format!(
-                "the passphrase does not open {} (or it is damaged): check MFA_SESSION_PASSPHRASE",
+                "the passphrase does not open {} (or it is damaged): nothing was changed; check the passphrase",
                 self.path.display()
             ))
         })?);
-        serde_json::from_slice(&plain).map_err(|_| {
+        let items: Items = serde_json::from_slice(&plain).map_err(|_| {
             Error::Keyring(format!(
                 "{} holds no secrets mfa-session can read",
                 self.path.display()
             ))
-        })
+        })?;
+        *cached = Some(items.clone());
+        Ok(items)
     }
 
-    fn save(&self, map: &std::collections::BTreeMap<String, String>) -> Result<(), Error> {
-        let mut recipient =
-            age::scrypt::Recipient::new(self.passphrase()?.expose().to_owned().into());
-        recipient.set_work_factor(WORK_FACTOR);
-        let plain = zeroize::Zeroizing::new(serde_json::to_vec(map).expect("strings serialize"));
+    fn save(&self, map: &Items) -> Result<(), Error> {
         let fail =
             |why: String| Error::Keyring(format!("cannot write {}: {why}", self.path.display()));
-        let sealed = age::encrypt(&recipient, &plain).map_err(|e| fail(e.to_string()))?;
         let dir = self.path.parent().unwrap_or(std::path::Path::new("."));
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
+        crate::private_file::ensure_private_dir(dir, false, |_| false, |_| {}).map_err(|e| {
+            fail(match e {
+                crate::private_file::DirError::Io(e) => e.kind().to_string(),
+                crate::private_file::DirError::Refused(why) => why,
+            })
+        })?;
+        let creating = !self.path.exists();
+        let mut recipient =
+            age::scrypt::Recipient::new(self.passphrase(creating)?.expose().to_owned().into());
+        recipient.set_work_factor(WORK_FACTOR);
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(map).expect("strings serialize"));
+        let sealed = age::encrypt(&recipient, &plain).map_err(|e| fail(e.to_string()))?;
+        crate::private_file::replace_file(dir, &self.path, &sealed, 0o600)
             .map_err(|e| fail(e.kind().to_string()))?;
-        crate::cache::replace_file(dir, &self.path, &sealed, 0o600)
-            .map_err(|e| fail(e.kind().to_string()))
+        *self.items.lock().unwrap_or_else(|e| e.into_inner()) = Some(map.clone());
+        Ok(())
     }
 }
 
-use std::os::unix::fs::DirBuilderExt;
+fn read_passphrase_file(path: &std::path::Path) -> Result<Secret, String> {
+    let shown = path.display();
+    let bytes = crate::private_file::read_private_file(path).map_err(|e| match e {
+        crate::private_file::ReadError::Refused(why) => {
+            format!("MFA_SESSION_PASSPHRASE_FILE: {why} (make it a 0600 file of yours)")
+        }
+        other => format!("MFA_SESSION_PASSPHRASE_FILE {shown}: {other}"),
+    })?;
+    let text = zeroize::Zeroizing::new(
+        String::from_utf8(bytes)
+            .map_err(|_| format!("MFA_SESSION_PASSPHRASE_FILE {shown} is not text"))?,
+    );
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(format!(
+            "MFA_SESSION_PASSPHRASE_FILE {shown} is empty: write the passphrase in it"
+        ));
+    }
+    Ok(Secret::new(line))
+}
+
+/// Asks on the terminal; a new file's passphrase twice, and never an empty one.
+fn ask_passphrase(path: &std::path::Path, creating: bool) -> Result<Secret, String> {
+    let no_tty = |_| {
+        format!(
+            "no terminal to ask the passphrase of {} on: set MFA_SESSION_PASSPHRASE_FILE",
+            path.display()
+        )
+    };
+    let ask = |q: String| {
+        rpassword::prompt_password(q)
+            .map(Secret::new)
+            .map_err(no_tty)
+    };
+    if !creating {
+        return ask(format!("Passphrase for {}: ", path.display()));
+    }
+    let first = ask(format!("New passphrase for {}: ", path.display()))?;
+    if first.expose().is_empty() {
+        return Err("an empty passphrase protects nothing: nothing was written; choose one".into());
+    }
+    let again = ask("The same passphrase again: ".into())?;
+    if again != first {
+        return Err("the two passphrases differ: nothing was written; try again".into());
+    }
+    Ok(first)
+}
 
 impl SecretStore for EncryptedFile {
     fn get(&self, profile: &str, item: Item) -> Result<Option<Secret>, Error> {
@@ -258,7 +319,7 @@ mod tests {
     fn the_encrypted_file_round_trips_and_refuses_a_wrong_passphrase() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d/secrets.age");
-        let f = EncryptedFile::new(path.clone(), Some(Secret::new("pw")));
+        let f = EncryptedFile::new(path.clone(), Passphrase::Value(Secret::new("pw")));
         f.set(
             "work",
             Item::Seed,
@@ -284,7 +345,7 @@ mod tests {
                 & 0o777,
             0o700
         );
-        let wrong = EncryptedFile::new(path, Some(Secret::new("nope")));
+        let wrong = EncryptedFile::new(path, Passphrase::Value(Secret::new("nope")));
         let err = wrong.get("work", Item::Seed).unwrap_err().to_string();
         assert!(err.contains("the passphrase does not open"), "{err}");
         assert!(f.delete("work", Item::Seed).unwrap());

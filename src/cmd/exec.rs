@@ -45,7 +45,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut cmd = Command::new(program);
     cmd.args(rest);
-    for k in CLEARED {
+    for k in CLEARED.iter().chain(crate::env::SECRET_VARS) {
         cmd.env_remove(k);
     }
     cmd.envs(session_vars(&resolved));

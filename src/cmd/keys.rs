@@ -1,14 +1,14 @@
 //! `add`, `remove` and `list`: long-term keys in the OS keyring, and the profiles that use them.
 
-use crate::cache;
 use crate::config::{self, KEY_ID_KEY, KeySource, LongTermKeys, SOURCE_KEY};
-use crate::config_edit;
+use crate::config_edit::{self, Kind};
 use crate::error::Error;
+use crate::plaintext;
 use crate::secret::{Secret, mask_key_id};
 use crate::secrets::Item;
 use crate::session::{Ctx, stored_keys};
+use crate::user_file::{Change, UserFile};
 use serde::Serialize;
-use std::path::Path;
 
 /// Store a profile's long-term keys in the OS keyring and set up [profile PROFILE].
 #[derive(clap::Args, Debug)]
@@ -22,12 +22,15 @@ pub struct AddArgs {
     /// The MFA device's ARN (default: the profile's or the source profile's mfa_serial).
     #[arg(long, value_name = "ARN")]
     mfa_serial: Option<String>,
-    /// Remove the plain-text keys of --from-profile from the credentials file (a backup is kept).
+    /// Remove the plain-text keys of --from-profile from the AWS files once the stored keys work (a backup is kept).
     #[arg(long, requires = "from_profile", conflicts_with = "keep_plaintext")]
     remove_plaintext: bool,
     /// Keep the plain-text keys of --from-profile without asking.
     #[arg(long, requires = "from_profile")]
     keep_plaintext: bool,
+    /// With --remove-plaintext: delete the backup (it holds the keys in plain text) without asking.
+    #[arg(long, requires = "remove_plaintext")]
+    delete_backup: bool,
 }
 
 /// Forget a profile's keys and seed in the keyring and its sessions.
@@ -93,23 +96,6 @@ fn read_file_keys(
     config::load_long_term_keys(set, &cfg)
 }
 
-/// Where the plain-text copy goes: a dated 0600 backup, then the section is cut out.
-fn remove_plaintext(path: &Path, section: &str, now: i64) -> Result<String, Error> {
-    let io = |e: std::io::Error| Error::Config(format!("cannot edit {}: {e}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(io)?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let backup = path.with_extension(format!("bak-{now}"));
-    cache::replace_file(dir, &backup, text.as_bytes(), 0o600).map_err(io)?;
-    cache::replace_file(
-        dir,
-        path,
-        config_edit::remove_section(&text, section).as_bytes(),
-        0o600,
-    )
-    .map_err(io)?;
-    Ok(backup.display().to_string())
-}
-
 fn ask_yes_no(question: &str) -> bool {
     rpassword::prompt_password(format!("{question} [y/N] "))
         .map(|a| a.trim().eq_ignore_ascii_case("y") || a.trim().eq_ignore_ascii_case("yes"))
@@ -152,10 +138,13 @@ fn discover_serial(
     }
 }
 
-/// Stores the keys and writes the profile.
+/// Stores the keys and writes the profile; with --from-profile, then removes the plain-text
+/// copy once the stored keys are proven to work.
 pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
     let name = &args.profile.resolve(&ctx.env)?;
     let set = config::load_profiles(&ctx.env)?;
+    // Read the config file strictly before anything is stored or asked.
+    let config_file = UserFile::load(&config::config_file_path(&ctx.env), Kind::Config)?;
     let keys = match &args.from_profile {
         Some(src) => read_file_keys(&set, name, src)?,
         None => read_typed_keys(name)?,
@@ -179,44 +168,123 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
     if let Some(serial) = &serial {
         config::ensure_mfa_serial(serial)?;
     }
+    let process = config_edit::credential_process_line(crate::fast::front_path().as_deref(), name);
+    let pairs = profile_pairs(existing, &process, serial.as_deref(), &keys.access_key_id);
+    let change = Change::Upsert {
+        name,
+        set: &pairs,
+        remove: &[SOURCE_KEY],
+    };
+    config_file.plan(&change)?;
     ctx.secrets.set(name, Item::Keys, &stored_keys(&keys))?;
-
-    let has_process = existing
-        .and_then(|p| p.get("credential_process"))
-        .is_some_and(|c| c.contains("mfa-session"));
-    let process = config_edit::credential_process_line(name);
-    let mut pairs = vec![(KEY_ID_KEY, keys.access_key_id.as_str())];
-    if let Some(serial) = &serial {
-        pairs.insert(0, ("mfa_serial", serial.as_str()));
-    }
-    if !has_process {
-        pairs.insert(0, ("credential_process", process.as_str()));
-    }
-    let path = config_edit::save_profile(&ctx.env, name, &pairs, &[SOURCE_KEY])?;
-    let header = format!("profile {name}");
+    let saved = config_file.edit(&change, ctx.clock.now())?;
     eprintln!(
-        "mfa-session: stored key {} of profile '{name}' in {}; updated [{header}] in {}",
+        "mfa-session: stored key {} of profile '{name}' in {}; updated [profile {name}] in {}{}",
         mask_key_id(&keys.access_key_id),
         ctx.secrets.name(),
-        path.display()
+        saved.path.display(),
+        saved
+            .backup
+            .map(|b| format!(" (previous version: {})", b.display()))
+            .unwrap_or_default()
     );
-
     if let Some(src) = &args.from_profile {
         let remove = args.remove_plaintext
             || (!args.keep_plaintext
                 && ask_yes_no(&format!(
-                    "Remove the plain-text keys of [{src}] from the credentials file? A backup is kept."
+                    "Remove the plain-text keys of [{src}] from the AWS files? A backup is kept."
                 )));
         if remove {
-            let creds = config::credentials_file_path(&ctx.env);
-            let backup = remove_plaintext(&creds, src, ctx.clock.now().timestamp())?;
-            eprintln!(
-                "mfa-session: removed [{src}] from {} (backup: {backup}; delete it once you are sure)",
-                creds.display()
-            );
+            remove_plaintext(args, ctx, name, src, &keys)?;
         } else {
             eprintln!("mfa-session: the plain-text keys of [{src}] stay in the credentials file");
         }
+    }
+    Ok(())
+}
+
+/// The keys `add` sets in [profile NAME].
+fn profile_pairs<'a>(
+    existing: Option<&config::Profile>,
+    process: &'a str,
+    serial: Option<&'a str>,
+    key_id: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let has_process = existing
+        .and_then(|p| p.get("credential_process"))
+        .is_some_and(|c| c.contains("mfa-session"));
+    let mut pairs = Vec::new();
+    if !has_process {
+        pairs.push(("credential_process", process));
+    }
+    if let Some(serial) = serial {
+        pairs.push(("mfa_serial", serial));
+    }
+    pairs.push((KEY_ID_KEY, key_id));
+    pairs
+}
+
+/// Proves the stored keys work (sts:GetCallerIdentity), removes every plain-text copy, and says
+/// where the backups holding them are, offering to delete them.
+fn remove_plaintext(
+    args: &AddArgs,
+    ctx: &Ctx,
+    name: &str,
+    src: &str,
+    keys: &LongTermKeys,
+) -> Result<(), Error> {
+    let set = config::load_profiles(&ctx.env)?;
+    let stored = crate::session::profile_keys(ctx, &set, name)?;
+    let region = config::profile_region(&set, name, &ctx.env);
+    crate::iam::Iam::connect(
+        name,
+        region.as_deref().unwrap_or(config::GLOBAL_STS_REGION),
+        stored.credentials(),
+    )?
+    .user_name()
+    .map_err(|e| {
+        Error::Config(format!(
+            "the keys stored in {} do not work ({e}): the plain-text keys of [{src}] were left where they are",
+            ctx.secrets.name()
+        ))
+    })?;
+    let removed = plaintext::remove(&ctx.env, src, keys, ctx.clock.now())?;
+    for (path, sections) in &removed.edited {
+        eprintln!(
+            "mfa-session: removed the plain-text keys of [{}] from {}",
+            sections.join("], ["),
+            path.display()
+        );
+    }
+    if removed.backups.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = removed
+        .backups
+        .iter()
+        .map(|b| b.display().to_string())
+        .collect();
+    let delete = args.delete_backup
+        || ask_yes_no(&format!(
+            "The backup {} holds the keys in plain text. Delete it now?",
+            shown.join(" and ")
+        ));
+    if delete {
+        for b in &removed.backups {
+            std::fs::remove_file(b).map_err(|e| {
+                Error::Config(format!(
+                    "cannot delete {} ({}): delete it by hand",
+                    b.display(),
+                    e.kind()
+                ))
+            })?;
+        }
+        eprintln!("mfa-session: deleted {}", shown.join(" and "));
+    } else {
+        eprintln!(
+            "mfa-session: the backup {} holds the keys in plain text (0600): delete it once the profile works",
+            shown.join(" and ")
+        );
     }
     Ok(())
 }

@@ -3,13 +3,14 @@
 
 use crate::cmd::ProfileSel;
 use crate::config::{self, GLOBAL_STS_REGION};
-use crate::config_edit;
+use crate::config_edit::{self, Kind};
 use crate::error::Error;
 use crate::iam::Iam;
 use crate::secret::Secret;
 use crate::secrets::Item;
 use crate::session::{self, Ctx};
 use crate::totp::Seed;
+use crate::user_file::{Change, UserFile};
 use aws_sdk_sts::config::Credentials;
 
 /// Create, enable and store a virtual MFA device for the profile's IAM user, in one step.
@@ -86,6 +87,28 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
             "IAM user {user} already has an MFA device ({first}): set `mfa_serial = {first}` in [profile {name}] to use it, or pass --additional to add another"
         )));
     }
+    // The config edit is planned (file read strictly, change checked) before any device exists,
+    // so a file mfa-session cannot edit stops here, not after the device is enabled.
+    let config_path = config::config_file_path(&ctx.env);
+    let profile = set.get_profile(&name);
+    let has_process = profile
+        .and_then(|p| p.get("credential_process"))
+        .is_some_and(|c| c.contains("mfa-session"));
+    let process = config_edit::credential_process_line(crate::fast::front_path().as_deref(), &name);
+    let planned = |serial: &str| -> Result<(), Error> {
+        let mut pairs = vec![("mfa_serial", serial)];
+        if !has_process {
+            pairs.insert(0, ("credential_process", process.as_str()));
+        }
+        let change = Change::Upsert {
+            name: &name,
+            set: &pairs,
+            remove: &[],
+        };
+        UserFile::load(&config_path, Kind::Config)?.plan(&change)?;
+        Ok(())
+    };
+    planned("arn:aws:iam::123456789012:mfa/planned")?;
     let device = args.device_name.clone().unwrap_or_else(|| user.clone());
     let (serial, seed_text) = iam.create_virtual_mfa_device(&device)?;
     let undo = |err: Error| -> Error {
@@ -108,19 +131,26 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
         .map_err(undo)?;
     ctx.store.save_step(&serial, step);
 
-    let profile = set.get_profile(&name);
-    let has_process = profile
-        .and_then(|p| p.get("credential_process"))
-        .is_some_and(|c| c.contains("mfa-session"));
-    let process = config_edit::credential_process_line(&name);
     let mut pairs = vec![("mfa_serial", serial.as_str())];
     if !has_process {
         pairs.insert(0, ("credential_process", process.as_str()));
     }
-    config_edit::save_profile(&ctx.env, &name, &pairs, &[])?;
+    let change = Change::Upsert {
+        name: &name,
+        set: &pairs,
+        remove: &[],
+    };
+    let saved = UserFile::load(&config_path, Kind::Config)
+        .and_then(|f| f.edit(&change, ctx.clock.now()))
+        .map_err(undo)?;
     eprintln!(
-        "mfa-session: enrolled {serial} for IAM user {user}; its seed is in {}",
-        ctx.secrets.name()
+        "mfa-session: enrolled {serial} for IAM user {user}; its seed is in {}; updated [profile {name}] in {}{}",
+        ctx.secrets.name(),
+        saved.path.display(),
+        saved
+            .backup
+            .map(|b| format!(" (previous version: {})", b.display()))
+            .unwrap_or_default()
     );
     if args.show_qr {
         print_qr(&seed)?;
@@ -185,6 +215,13 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
             return Err(Error::Config("not confirmed: nothing changed".into()));
         }
     }
+    let config_path = config::config_file_path(&ctx.env);
+    let change = Change::Upsert {
+        name: &name,
+        set: &[],
+        remove: &["mfa_serial"],
+    };
+    UserFile::load(&config_path, Kind::Config)?.plan(&change)?;
     // Who the user is, from the long-term keys (sts:GetCallerIdentity needs no permission).
     let user = connect_with_keys(ctx, &name)?.0.user_name()?;
     let s = session::obtain(ctx, &name)?.session;
@@ -204,7 +241,7 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
             ctx.store.remove(&key)?;
         }
     }
-    config_edit::save_profile(&ctx.env, &name, &[], &["mfa_serial"])?;
+    UserFile::load(&config_path, Kind::Config)?.edit(&change, ctx.clock.now())?;
     eprintln!(
         "mfa-session: removed MFA device {} of IAM user {user}, its seed and sessions",
         cfg.mfa_serial

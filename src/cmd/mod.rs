@@ -48,5 +48,6 @@ impl ProfileSel {
                     "name the profile: `mfa-session COMMAND PROFILE` (or -p PROFILE, or set AWS_PROFILE)".into(),
                 )
             })
+            .and_then(|name| crate::config_edit::ensure_profile_name(&name).map(|()| name))
     }
 }

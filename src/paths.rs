@@ -1,0 +1,92 @@
+//! Where mfa-session keeps its own files, for both binaries: the cache directory and the
+//! encrypted secrets file. Paths from the environment must be absolute: a relative one would
+//! put session tokens wherever the caller happens to run (a git work tree, say).
+
+use crate::env::Env;
+use crate::error::Error;
+use std::path::PathBuf;
+
+/// An absolute path from variable `var`, or a one-line error naming it.
+fn absolute(var: &str, value: &str) -> Result<PathBuf, Error> {
+    let path = PathBuf::from(value);
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(Error::Config(format!(
+            "{var} '{value}' is a relative path: give an absolute one (e.g. $HOME/...)"
+        )))
+    }
+}
+
+/// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session`, else the
+/// platform's cache directory's `mfa-session`.
+pub fn cache_dir(env: &Env) -> Result<PathBuf, Error> {
+    if let Some(dir) = env.get("MFA_SESSION_CACHE_DIR") {
+        return absolute("MFA_SESSION_CACHE_DIR", dir);
+    }
+    let base = env
+        .get("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(dirs::cache_dir)
+        .ok_or_else(|| {
+            Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
+        })?;
+    Ok(base.join("mfa-session"))
+}
+
+/// The encrypted secrets file: `MFA_SESSION_SECRETS_FILE`, else
+/// `$XDG_DATA_HOME/mfa-session/secrets.age`.
+pub fn secrets_file(env: &Env) -> Result<PathBuf, Error> {
+    if let Some(file) = env.get("MFA_SESSION_SECRETS_FILE") {
+        return absolute("MFA_SESSION_SECRETS_FILE", file);
+    }
+    Ok(env
+        .get("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(dirs::data_dir)
+        .ok_or_else(|| {
+            Error::Config(
+                "no data directory (HOME is not set): set MFA_SESSION_SECRETS_FILE".into(),
+            )
+        })?
+        .join("mfa-session")
+        .join("secrets.age"))
+}
+
+/// The passphrase file named by `MFA_SESSION_PASSPHRASE_FILE`, if any.
+pub fn passphrase_file(env: &Env) -> Result<Option<PathBuf>, Error> {
+    env.get("MFA_SESSION_PASSPHRASE_FILE")
+        .map(|f| absolute("MFA_SESSION_PASSPHRASE_FILE", f))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_are_refused_in_one_line() {
+        for var in [
+            "MFA_SESSION_CACHE_DIR",
+            "MFA_SESSION_SECRETS_FILE",
+            "MFA_SESSION_PASSPHRASE_FILE",
+        ] {
+            let env = Env::from_pairs([(var, "rel/dir")]);
+            let err = match var {
+                "MFA_SESSION_CACHE_DIR" => cache_dir(&env).unwrap_err(),
+                "MFA_SESSION_SECRETS_FILE" => secrets_file(&env).unwrap_err(),
+                _ => passphrase_file(&env).unwrap_err(),
+            };
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "{var} 'rel/dir' is a relative path: give an absolute one (e.g. $HOME/...)"
+                )
+            );
+        }
+        let env = Env::from_pairs([("MFA_SESSION_CACHE_DIR", "/abs")]);
+        assert_eq!(cache_dir(&env).unwrap(), PathBuf::from("/abs"));
+    }
+}

@@ -1,0 +1,341 @@
+//! The one way mfa-session changes a user's own `~/.aws/config` or `~/.aws/credentials`.
+//!
+//! Read strictly (only a missing file is empty; unreadable or non-UTF-8 stops). Change the text
+//! (`config_edit`), then check with aws-config's own parser that the change made is the change
+//! meant and every other profile and key is the same. Keep a dated 0600 backup (`create_new`,
+//! never overwritten), write through symlinks to their target keeping owner and mode, re-read
+//! what was written and check again; put the old text back if anything differs.
+
+use crate::config_edit::{self, Kind};
+use crate::error::Error;
+use crate::private_file;
+use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// A change to one of the AWS files.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// Set `set` and delete `remove` in profile `name` (its section made if missing).
+    Upsert {
+        /// The profile.
+        name: &'a str,
+        /// Keys to set, with their values (never secrets: those live in the keyring).
+        set: &'a [(&'a str, &'a str)],
+        /// Keys to delete.
+        remove: &'a [&'a str],
+    },
+    /// Delete `keys` from every section of these profiles, and sections left empty.
+    Strip {
+        /// The profiles.
+        names: &'a [String],
+        /// Keys to delete.
+        keys: &'a [&'a str],
+    },
+}
+
+impl Change<'_> {
+    fn apply(&self, text: &str, kind: Kind) -> String {
+        match *self {
+            Change::Upsert { name, set, remove } => {
+                config_edit::upsert(text, kind, name, set, remove)
+            }
+            Change::Strip { names, keys } => names.iter().fold(text.to_owned(), |t, n| {
+                config_edit::strip_keys(&t, kind, n, keys)
+            }),
+        }
+    }
+
+    fn touches(&self, profile: &str) -> bool {
+        match self {
+            Change::Upsert { name, .. } => *name == profile,
+            Change::Strip { names, .. } => names.iter().any(|n| n == profile),
+        }
+    }
+}
+
+/// One of the user's AWS files, read.
+pub struct UserFile {
+    /// The path as the user knows it (maybe a symlink).
+    pub path: PathBuf,
+    /// Where the bytes are (symlinks resolved).
+    target: PathBuf,
+    kind: Kind,
+    /// The text, or `None` when there is no file yet.
+    text: Option<String>,
+    /// Mode and owner of the target, to keep.
+    mode: u32,
+    owner: Option<(u32, u32)>,
+}
+
+/// What an edit did.
+#[derive(Debug)]
+pub struct Saved {
+    /// The file, as the user knows it.
+    pub path: PathBuf,
+    /// The backup of the previous text, when there was one and it changed.
+    pub backup: Option<PathBuf>,
+    /// Whether the file changed at all.
+    pub changed: bool,
+}
+
+fn stop(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Config(format!("{}: {why}; nothing was changed", path.display()))
+}
+
+impl UserFile {
+    /// Reads the file strictly: only a missing file counts as empty.
+    pub fn load(path: &Path, kind: Kind) -> Result<UserFile, Error> {
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|_| {
+                stop(
+                    path,
+                    "is a symlink to a file that does not exist: fix the link",
+                )
+            })?,
+            Ok(_) => path.to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
+            Err(e) => return Err(stop(path, format!("cannot be read ({})", e.kind()))),
+        };
+        let (text, mode, owner) = match std::fs::read(&target) {
+            Ok(bytes) => {
+                let meta = std::fs::metadata(&target)
+                    .map_err(|e| stop(path, format!("cannot be read ({})", e.kind())))?;
+                if !meta.is_file() {
+                    return Err(stop(path, "is not a regular file"));
+                }
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    let at = e.utf8_error().valid_up_to();
+                    let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+                    stop(
+                        path,
+                        format!("line {line} is not UTF-8 text (the AWS tools read only UTF-8): save the file as UTF-8"),
+                    )
+                })?;
+                (
+                    Some(text),
+                    meta.mode() & 0o7777,
+                    Some((meta.uid(), meta.gid())),
+                )
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o600, None),
+            Err(e) => {
+                return Err(stop(
+                    path,
+                    format!("cannot be read ({}): fix its permissions", e.kind()),
+                ));
+            }
+        };
+        Ok(UserFile {
+            path: path.to_owned(),
+            target,
+            kind,
+            text,
+            mode,
+            owner,
+        })
+    }
+
+    /// The text (empty when there is no file).
+    pub fn text(&self) -> &str {
+        self.text.as_deref().unwrap_or("")
+    }
+
+    /// The text `change` would give, checked with aws-config's parser; nothing is written.
+    pub fn plan(&self, change: &Change<'_>) -> Result<String, Error> {
+        let new = change.apply(self.text(), self.kind);
+        check(self.text(), &new, self.kind, change).map_err(|why| {
+            stop(
+                &self.path,
+                format!("mfa-session's edit would not do only what it should ({why}): please report this"),
+            )
+        })?;
+        Ok(new)
+    }
+
+    /// Makes the change: plan, backup, write through to the target, re-read and check, or put
+    /// the old text back and say so.
+    pub fn edit(&self, change: &Change<'_>, now: DateTime<Utc>) -> Result<Saved, Error> {
+        let new = self.plan(change)?;
+        if self.text.as_deref() == Some(new.as_str()) {
+            return Ok(Saved {
+                path: self.path.clone(),
+                backup: None,
+                changed: false,
+            });
+        }
+        let backup = match &self.text {
+            Some(old) => Some(self.backup(old, now)?),
+            None => None,
+        };
+        self.write(&new)?;
+        let reread = UserFile::load(&self.path, self.kind)?;
+        let verdict = if reread.text() == new {
+            check(self.text(), reread.text(), self.kind, change)
+        } else {
+            Err("the file changed while it was written".into())
+        };
+        if let Err(why) = verdict {
+            let restored = self.write(self.text()).is_ok();
+            return Err(Error::Config(format!(
+                "{}: the edit did not come out as meant ({why}); {}",
+                self.path.display(),
+                if restored {
+                    "the previous text was put back".to_owned()
+                } else {
+                    format!(
+                        "restore it from {}",
+                        backup
+                            .as_ref()
+                            .map_or("your own copy".into(), |b| b.display().to_string())
+                    )
+                }
+            )));
+        }
+        Ok(Saved {
+            path: self.path.clone(),
+            backup,
+            changed: true,
+        })
+    }
+
+    /// `NAME.bak-YYYYMMDDTHHMMSSZ` (then `-2`, `-3`, ...) beside the path the user knows, 0600,
+    /// never replacing an existing file.
+    fn backup(&self, text: &str, now: DateTime<Utc>) -> Result<PathBuf, Error> {
+        let name = self
+            .path
+            .file_name()
+            .map_or(Cow::Borrowed("aws"), |n| n.to_string_lossy());
+        let stamp = now.format("%Y%m%dT%H%M%SZ");
+        for n in 1..100 {
+            let suffix = if n == 1 {
+                String::new()
+            } else {
+                format!("-{n}")
+            };
+            let path = self
+                .path
+                .with_file_name(format!("{name}.bak-{stamp}{suffix}"));
+            match private_file::create_new_file(&path, text.as_bytes(), 0o600) {
+                Ok(()) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(stop(
+                        &self.path,
+                        format!("cannot write its backup ({})", e.kind()),
+                    ));
+                }
+            }
+        }
+        Err(stop(&self.path, "99 backups in one second: remove some"))
+    }
+
+    fn write(&self, text: &str) -> Result<(), Error> {
+        let dir = self.target.parent().unwrap_or(Path::new("."));
+        if self.text.is_none() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| {
+                    stop(
+                        &self.path,
+                        format!("cannot create its folder ({})", e.kind()),
+                    )
+                })?;
+        }
+        private_file::replace_file_owned(dir, &self.target, text.as_bytes(), self.mode, self.owner)
+            .map_err(|e| stop(&self.path, format!("cannot be written ({})", e.kind())))
+    }
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+/// Parses `text` alone as a file of `kind`, with aws-config's own parser.
+pub fn parse(text: &str, kind: Kind) -> Result<crate::config::ProfileSet, String> {
+    let kind = match kind {
+        Kind::Config => aws_runtime::env_config::file::EnvConfigFileKind::Config,
+        Kind::Credentials => aws_runtime::env_config::file::EnvConfigFileKind::Credentials,
+    };
+    let files = aws_runtime::env_config::file::EnvConfigFiles::builder()
+        .with_contents(kind, text)
+        .build();
+    let none: &[(&str, &str)] = &[];
+    let fs = aws_types::os_shim_internal::Fs::from_slice(none);
+    let env = aws_types::os_shim_internal::Env::from_slice(none);
+    let future = aws_config::profile::load(&fs, &env, &files, None::<Cow<'static, str>>);
+    crate::config::block_on(future).map_err(|e| {
+        e.to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// Whether `new` is `old` with exactly `change` made, as aws-config reads both.
+fn check(old: &str, new: &str, kind: Kind, change: &Change<'_>) -> Result<(), String> {
+    let before = parse(old, kind).map_err(|e| format!("it does not parse now: {e}"))?;
+    let after = parse(new, kind).map_err(|e| format!("it would not parse: {e}"))?;
+    let mut names: Vec<&str> = before.profiles().chain(after.profiles()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for n in names {
+        if !change.touches(n) && before.get_profile(n) != after.get_profile(n) {
+            return Err(format!("profile '{n}' would change"));
+        }
+    }
+    let mut sessions: Vec<&str> = before.sso_sessions().chain(after.sso_sessions()).collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    if sessions
+        .iter()
+        .any(|s| before.sso_session(s) != after.sso_session(s))
+        || before.other_sections() != after.other_sections()
+    {
+        return Err("another section would change".into());
+    }
+    let (targets, changed): (Vec<&str>, Vec<&str>) = match change {
+        Change::Upsert { name, set, remove } => (
+            vec![*name],
+            set.iter()
+                .map(|(k, _)| *k)
+                .chain(remove.iter().copied())
+                .collect(),
+        ),
+        Change::Strip { names, keys } => {
+            (names.iter().map(String::as_str).collect(), keys.to_vec())
+        }
+    };
+    for name in targets {
+        let (b, a) = (before.get_profile(name), after.get_profile(name));
+        for k in config_edit::keys_of(old, kind, name) {
+            if !changed.contains(&k.as_str())
+                && b.and_then(|p| p.get(&k)) != a.and_then(|p| p.get(&k))
+            {
+                return Err(format!("key {k} of profile '{name}' would change"));
+            }
+        }
+        match change {
+            Change::Upsert { set, remove, .. } => {
+                let a = a.ok_or(format!("profile '{name}' would be missing"))?;
+                if let Some((k, _)) = set.iter().find(|(k, v)| a.get(k) != Some(*v)) {
+                    return Err(format!("key {k} of profile '{name}' would not be set"));
+                }
+                if let Some(k) = remove.iter().find(|k| a.get(k).is_some()) {
+                    return Err(format!("key {k} of profile '{name}' would stay"));
+                }
+            }
+            Change::Strip { keys, .. } => {
+                if let Some(k) = keys.iter().find(|k| a.is_some_and(|p| p.get(k).is_some())) {
+                    return Err(format!("key {k} of profile '{name}' would stay"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "user_file_tests.rs"]
+mod tests;
