@@ -108,16 +108,43 @@ impl std::fmt::Debug for LongTermKeys {
 }
 
 /// Loads `~/.aws/config` and `~/.aws/credentials` (honouring `AWS_CONFIG_FILE` and
-/// `AWS_SHARED_CREDENTIALS_FILE`) with aws-config's parser, without any async runtime.
+/// `AWS_SHARED_CREDENTIALS_FILE`) with aws-config's parser, without any async runtime. The files
+/// are read strictly here (aws-config would take a non-UTF-8 file as empty): only a missing
+/// file is empty.
 pub fn load_profiles(env: &Env) -> Result<ProfileSet, Error> {
-    let fs = aws_types::os_shim_internal::Fs::real();
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    use aws_runtime::env_config::file::{EnvConfigFileKind as K, EnvConfigFiles};
+    let config_path = config_file_path(env);
+    let creds_path = credentials_file_path(env);
+    let config = crate::user_file::read_text(&config_path)?.unwrap_or_default();
+    let creds = crate::user_file::read_text(&creds_path)?.unwrap_or_default();
     let aws_env = env.to_aws();
-    let future = aws_config::profile::load(&fs, &aws_env, &files, None::<Cow<'static, str>>);
-    block_on(future).map_err(|e| {
+    let parse = |files: EnvConfigFiles| {
+        let fs = aws_types::os_shim_internal::Fs::real();
+        let future = aws_config::profile::load(&fs, &aws_env, &files, None::<Cow<'static, str>>);
+        block_on(future)
+    };
+    let both = EnvConfigFiles::builder()
+        .with_contents(K::Config, config.clone())
+        .with_contents(K::Credentials, creds)
+        .build();
+    parse(both).map_err(|e| {
+        let alone = EnvConfigFiles::builder()
+            .with_contents(K::Config, config)
+            .build();
+        let path = if parse(alone).is_err() {
+            &config_path
+        } else {
+            &creds_path
+        };
+        let mut inner: &dyn std::error::Error = &e;
+        while let Some(source) = inner.source() {
+            inner = source;
+        }
+        let why = one_line(&inner.to_string());
+        let why = why.split_once(" on ").map_or(why.as_str(), |(_, w)| w);
         Error::Config(format!(
-            "the AWS config files do not parse ({}): fix the line it names",
-            one_line(&e.to_string())
+            "{} does not parse ({why}): fix that line",
+            path.display()
         ))
     })
 }

@@ -84,6 +84,23 @@ fn stop(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Config(format!("{}: {why}; nothing was changed", path.display()))
 }
 
+/// Reads an AWS file strictly: `None` when missing; unreadable or non-UTF-8 is an error naming
+/// the file (and the line).
+pub fn read_text(path: &Path) -> Result<Option<String>, Error> {
+    let fail = |why: String| Error::Config(format!("{}: {why}", path.display()));
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+            fail(format!(
+                "line {line} is not UTF-8 text (the AWS tools read only UTF-8): save the file as UTF-8"
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(fail(format!("cannot be read ({}): fix its permissions", e.kind()))),
+    }
+}
+
 impl UserFile {
     /// Reads the file strictly: only a missing file counts as empty.
     pub fn load(path: &Path, kind: Kind) -> Result<UserFile, Error> {
@@ -98,33 +115,17 @@ impl UserFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
             Err(e) => return Err(stop(path, format!("cannot be read ({})", e.kind()))),
         };
-        let (text, mode, owner) = match std::fs::read(&target) {
-            Ok(bytes) => {
+        let text =
+            read_text(&target).map_err(|e| Error::Config(format!("{e}; nothing was changed")))?;
+        let (mode, owner) = match &text {
+            None => (0o600, None),
+            Some(_) => {
                 let meta = std::fs::metadata(&target)
                     .map_err(|e| stop(path, format!("cannot be read ({})", e.kind())))?;
                 if !meta.is_file() {
                     return Err(stop(path, "is not a regular file"));
                 }
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    let at = e.utf8_error().valid_up_to();
-                    let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
-                    stop(
-                        path,
-                        format!("line {line} is not UTF-8 text (the AWS tools read only UTF-8): save the file as UTF-8"),
-                    )
-                })?;
-                (
-                    Some(text),
-                    meta.mode() & 0o7777,
-                    Some((meta.uid(), meta.gid())),
-                )
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o600, None),
-            Err(e) => {
-                return Err(stop(
-                    path,
-                    format!("cannot be read ({}): fix its permissions", e.kind()),
-                ));
+                (meta.mode() & 0o7777, Some((meta.uid(), meta.gid())))
             }
         };
         Ok(UserFile {

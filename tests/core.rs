@@ -92,9 +92,16 @@ fn a_corrupt_or_truncated_cache_file_is_a_miss_not_a_crash() {
 #[test]
 fn an_open_cache_directory_is_repaired_and_said_so() {
     let t = TestEnv::new("repairdir");
-    std::fs::create_dir_all(t.cache_dir()).unwrap();
+    // A directory mfa-session made (tagged): opened by someone later, repaired on the next write.
+    ok(&run(&mut t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    assert!(t.cache_dir().join("CACHEDIR.TAG").is_file());
+    std::fs::remove_dir_all(t.cache_dir().join("sessions")).unwrap();
     std::fs::set_permissions(t.cache_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = run(&mut t.with_tty(&["123456"], BIN, &["credential-process", "-p", "work"]));
+    let out = run(&mut t.with_tty(&["234567"], BIN, &["credential-process", "-p", "work"]));
     ok(&out);
     assert!(
         stderr(&out).contains("repaired to 0700"),
@@ -239,7 +246,7 @@ fn config_mistakes_fail_before_any_network_call_with_one_clear_line() {
         (format!("[profile work]\nmfa_serial = {serial}\nmfa_session_source_profile = nope\n"), "profile 'nope' (mfa_session_source_profile of 'work') is not in"),
         (format!("[profile work]\nmfa_serial = {serial}\nmfa_session_source_profile = work\n"), "names itself"),
         (format!("[profile work]\nmfa_serial = {serial}\nmfa_session_source_profile = loop\n[profile loop]\ncredential_process = mfa-session credential-process -p loop\n"), "which would loop"),
-        ("[profile work\nthis is not ini".into(), "the AWS config files do not parse"),
+        ("[profile work\nthis is not ini".into(), "does not parse (line 1"),
     ];
     for (config, want) in cases {
         t.write_config_raw(&config);

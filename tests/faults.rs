@@ -118,7 +118,7 @@ fn hostile_cache_files_are_refused_and_said_so_and_credentials_still_come() {
     std::fs::write(&file, vec![b'x'; 1 << 20]).unwrap();
     let out = warm("100004");
     assert!(
-        stderr(&out).contains("too large to be a session: refused"),
+        stderr(&out).contains("too large to be ours: refused"),
         "{}",
         stderr(&out)
     );

@@ -152,6 +152,9 @@ class Proxy(BaseHTTPRequestHandler):
             refusal = self.check_session_token(form, settings)
             if refusal:
                 return self.reply(*refusal)
+        if settings.get("invalid") and action != "GetSessionToken":
+            # AWS refuses unknown or deleted keys on every call, not only GetSessionToken.
+            return self.reply(403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."))
         if action in settings.get("deny_iam", []):
             return self.reply(*iam_error(403, "AccessDenied", f"User: arn:aws:iam::123456789012:user/x is not authorized to perform: iam:{action}"))
         if action in ("EnableMFADevice", "ResyncMFADevice"):
