@@ -305,3 +305,26 @@ proptest! {
         run_edit(&text, Kind::Config, &strip, "lt", via_link)?;
     }
 }
+
+#[test]
+fn an_edit_keeps_the_owner_of_the_file() {
+    use std::os::unix::fs::MetadataExt;
+    if crate::private_file::euid() != 0 {
+        return; // only root can give a file to another user; CI runs as root
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, "[profile other]\nregion = x\n").unwrap();
+    std::os::unix::fs::chown(&path, Some(4242), Some(4243)).unwrap();
+    UserFile::load(&path, Kind::Config)
+        .unwrap()
+        .edit(&ADD, now())
+        .unwrap();
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (4242, 4243));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[profile work]")
+    );
+}
