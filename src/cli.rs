@@ -1,7 +1,7 @@
 //! The full command line (clap): every command, run by the `mfa-session-full` binary, which the
 //! `mfa-session` front execs for anything its cache-hit path does not serve.
 
-use crate::{cache, cmd, env, error, secret, secrets, session, sts};
+use crate::{cache, cmd, env, error, secret, secrets, sts};
 use clap::{CommandFactory, Parser, Subcommand};
 use error::{Code, Error};
 use std::process::ExitCode;
@@ -73,7 +73,7 @@ fn secret_store(env: &env::Env) -> Result<Box<dyn secrets::SecretStore>, Error> 
     }
 }
 
-fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
+fn build_ctx(verbose: bool) -> Result<crate::ctx::Ctx, Error> {
     let env = env::Env::real();
     let clock = env::Clock::from_env(&env).map_err(Error::Config)?;
     let seconds = |var: &str, default: u64| match env.get(var) {
@@ -90,15 +90,16 @@ fn build_ctx(verbose: bool) -> Result<session::Ctx, Error> {
     };
     let prompt_timeout = seconds("MFA_SESSION_PROMPT_TIMEOUT", DEFAULT_PROMPT_TIMEOUT)?;
     let process_timeout = seconds("MFA_SESSION_PROCESS_TIMEOUT", 30)?;
-    Ok(session::Ctx {
+    Ok(crate::ctx::Ctx {
         store: cache::Store::new(&crate::paths::cache_dir(&env)?),
         clock,
         prompt_timeout: Duration::from_secs(prompt_timeout),
         process_timeout: Duration::from_secs(process_timeout),
         verbose,
         sts: Box::new(sts::AwsSts),
-        codes: Box::new(session::Terminal),
+        codes: Box::new(crate::ctx::Terminal),
         secrets: secret_store(&env)?,
+        sleep: std::thread::sleep,
         env,
     })
 }
@@ -137,8 +138,7 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => Code::Ok.into(),
         Err(err) => {
-            let err = anyhow::Error::from(err);
-            eprintln!("mfa-session: error: {err:#}");
+            eprintln!("mfa-session: error: {err}");
             error::code_of(&err).into()
         }
     }

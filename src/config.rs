@@ -1,5 +1,6 @@
 //! The profile a session is made for: read with aws-config's own profile-file loader, checked once.
 
+use crate::config_edit::Kind;
 use crate::env::Env;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -7,6 +8,44 @@ pub use aws_config::profile::{Profile, ProfileSet};
 use std::borrow::Cow;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
+
+/// Reads an AWS file strictly: `None` when missing; unreadable or non-UTF-8 is an error naming
+/// the file (and the line).
+pub fn read_text(path: &std::path::Path) -> Result<Option<String>, Error> {
+    let fail = |why: String| Error::Config(format!("{}: {why}", path.display()));
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+            fail(format!(
+                "line {line} is not UTF-8 text (the AWS tools read only UTF-8): save the file as UTF-8"
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(fail(format!("cannot be read ({}): fix its permissions", e.kind()))),
+    }
+}
+
+/// Parses `text` alone as a file of `kind`, with aws-config's own parser.
+pub fn parse_one(text: &str, kind: Kind) -> Result<ProfileSet, String> {
+    let kind = match kind {
+        Kind::Config => aws_runtime::env_config::file::EnvConfigFileKind::Config,
+        Kind::Credentials => aws_runtime::env_config::file::EnvConfigFileKind::Credentials,
+    };
+    let files = aws_runtime::env_config::file::EnvConfigFiles::builder()
+        .with_contents(kind, text)
+        .build();
+    let none: &[(&str, &str)] = &[];
+    let fs = aws_types::os_shim_internal::Fs::from_slice(none);
+    let env = aws_types::os_shim_internal::Env::from_slice(none);
+    let future = aws_config::profile::load(&fs, &env, &files, None::<Cow<'static, str>>);
+    block_on(future).map_err(|e| {
+        e.to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
 
 /// The profile key naming the profile that holds the long-term keys.
 pub const SOURCE_KEY: &str = "mfa_session_source_profile";
@@ -83,19 +122,6 @@ pub struct LongTermKeys {
     pub secret_access_key: Secret,
 }
 
-impl LongTermKeys {
-    /// The keys as SDK credentials, for signing STS and IAM calls.
-    pub fn credentials(&self) -> aws_sdk_sts::config::Credentials {
-        aws_sdk_sts::config::Credentials::new(
-            &self.access_key_id,
-            self.secret_access_key.expose(),
-            None,
-            None,
-            "mfa-session-long-term-keys",
-        )
-    }
-}
-
 impl std::fmt::Debug for LongTermKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LongTermKeys")
@@ -115,8 +141,8 @@ pub fn load_profiles(env: &Env) -> Result<ProfileSet, Error> {
     use aws_runtime::env_config::file::{EnvConfigFileKind as K, EnvConfigFiles};
     let config_path = config_file_path(env);
     let creds_path = credentials_file_path(env);
-    let config = crate::user_file::read_text(&config_path)?.unwrap_or_default();
-    let creds = crate::user_file::read_text(&creds_path)?.unwrap_or_default();
+    let config = read_text(&config_path)?.unwrap_or_default();
+    let creds = read_text(&creds_path)?.unwrap_or_default();
     let aws_env = env.to_aws();
     let parse = |files: EnvConfigFiles| {
         let fs = aws_types::os_shim_internal::Fs::real();
@@ -147,13 +173,6 @@ pub fn load_profiles(env: &Env) -> Result<ProfileSet, Error> {
             path.display()
         ))
     })
-}
-
-/// The profile named on the command line, else `AWS_PROFILE`, else `default`.
-pub fn selected_profile(flag: Option<&str>, env: &Env) -> String {
-    flag.or_else(|| env.get("AWS_PROFILE"))
-        .unwrap_or("default")
-        .to_owned()
 }
 
 /// Reads and validates the mfa-session settings of profile `name`.
@@ -236,6 +255,20 @@ impl ProfileConfig {
 
 /// Reads the long-term keys of the profile's source profile. Never follows a `credential_process`.
 pub fn load_long_term_keys(set: &ProfileSet, cfg: &ProfileConfig) -> Result<LongTermKeys, Error> {
+    let (id, secret) = source_pair(set, cfg)?;
+    Ok(LongTermKeys {
+        access_key_id: id.to_owned(),
+        secret_access_key: Secret::new(secret),
+    })
+}
+
+/// The access key id of the profile's source profile, checked as `load_long_term_keys` checks
+/// it, without taking the secret key out of the parsed file.
+pub fn source_key_id<'a>(set: &'a ProfileSet, cfg: &ProfileConfig) -> Result<&'a str, Error> {
+    source_pair(set, cfg).map(|(id, _)| id)
+}
+
+fn source_pair<'a>(set: &'a ProfileSet, cfg: &ProfileConfig) -> Result<(&'a str, &'a str), Error> {
     let KeySource::Profile(src) = &cfg.keys else {
         return Err(Error::Config(format!(
             "profile '{}' keeps its keys in the OS keyring",
@@ -251,10 +284,7 @@ pub fn load_long_term_keys(set: &ProfileSet, cfg: &ProfileConfig) -> Result<Long
     let id = non_empty(source, "aws_access_key_id");
     let secret = non_empty(source, "aws_secret_access_key");
     match (id, secret) {
-        (Some(id), Some(secret)) => Ok(LongTermKeys {
-            access_key_id: id.to_owned(),
-            secret_access_key: Secret::new(secret),
-        }),
+        (Some(id), Some(secret)) => Ok((id, secret)),
         (Some(_), None) => Err(Error::Config(format!(
             "profile '{src}' has aws_access_key_id but no aws_secret_access_key: add the secret key of the pair"
         ))),
@@ -408,166 +438,5 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set_of(config: &str, credentials: &str) -> ProfileSet {
-        let dir = tempfile::tempdir().unwrap();
-        let (c, k) = (dir.path().join("config"), dir.path().join("credentials"));
-        std::fs::write(&c, config).unwrap();
-        std::fs::write(&k, credentials).unwrap();
-        let env = Env::from_pairs([
-            ("AWS_CONFIG_FILE", c.to_str().unwrap()),
-            ("AWS_SHARED_CREDENTIALS_FILE", k.to_str().unwrap()),
-        ]);
-        load_profiles(&env).unwrap()
-    }
-
-    const WORK: &str = "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_session_source_profile = lt\n";
-
-    #[test]
-    fn resolves_a_profile_and_its_keys_from_both_files() {
-        let set = set_of(
-            &format!("{WORK}region = eu-west-1\nduration_seconds = 3600\n"),
-            "[lt]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr3t\n",
-        );
-        let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
-        assert_eq!(cfg.duration_seconds, 3600);
-        assert_eq!(cfg.sts_region(), "eu-west-1");
-        assert_eq!(cfg.account_id(), Some("123456789012"));
-        let keys = load_long_term_keys(&set, &cfg).unwrap();
-        assert_eq!(keys.access_key_id, "AKIAEXAMPLE");
-        assert_eq!(keys.secret_access_key.expose(), "s3cr3t");
-    }
-
-    #[test]
-    fn no_region_anywhere_uses_the_global_sts_region() {
-        let set = set_of(WORK, "");
-        let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
-        assert_eq!(cfg.sts_region(), "us-east-1");
-        let env = Env::from_pairs([("AWS_REGION", "ap-south-1")]);
-        assert_eq!(
-            resolve_profile(&set, "work", &env).unwrap().sts_region(),
-            "ap-south-1"
-        );
-    }
-
-    #[test]
-    fn each_config_mistake_has_its_own_message() {
-        let cases: &[(&str, &str, &str)] = &[
-            ("", "", "profile 'work' is not in the AWS config files"),
-            (
-                "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n",
-                "",
-                "has no long-term keys: run `mfa-session add work`",
-            ),
-            (
-                "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\nmfa_code_source = phone\n",
-                "",
-                "mfa_code_source 'phone' is not one of",
-            ),
-            (
-                "[profile work]\nmfa_session_source_profile = work\n",
-                "",
-                "names itself",
-            ),
-            (
-                "[profile work]\nmfa_session_source_profile = lt\n",
-                "",
-                "has no mfa_serial",
-            ),
-            (
-                &format!("{WORK}duration_seconds = 12h\n"),
-                "",
-                "'12h' is not a whole number",
-            ),
-            (
-                &format!("{WORK}duration_seconds = 600\n"),
-                "",
-                "600 is out of range",
-            ),
-            (
-                "[profile work]\nmfa_session_source_profile = lt\nmfa_serial = arn:aws:iam::12:mfa/a\n",
-                "",
-                "not an IAM MFA device ARN",
-            ),
-        ];
-        for (config, creds, want) in cases {
-            let err = resolve_profile(&set_of(config, creds), "work", &Env::default()).unwrap_err();
-            assert!(err.to_string().contains(want), "{config:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn key_mistakes_name_the_source_profile() {
-        let cases: &[(&str, &str)] = &[
-            ("", "is not in the AWS credentials or config file"),
-            (
-                "[lt]\naws_access_key_id = AKIA1\n",
-                "has aws_access_key_id but no aws_secret_access_key",
-            ),
-            (
-                "[lt]\naws_secret_access_key = s\n",
-                "has aws_secret_access_key but no aws_access_key_id",
-            ),
-            ("[lt]\nregion = x\n", "has no long-term keys"),
-            (
-                "[lt]\ncredential_process = mfa-session credential-process -p lt\n",
-                "would loop",
-            ),
-        ];
-        for (creds, want) in cases {
-            let set = set_of(WORK, creds);
-            let cfg = resolve_profile(&set, "work", &Env::default()).unwrap();
-            let err = load_long_term_keys(&set, &cfg).unwrap_err().to_string();
-            assert!(err.contains(want), "{creds:?}: {err}");
-            assert!(!err.contains("s\n"));
-        }
-    }
-
-    proptest::proptest! {
-        /// duration_seconds is accepted exactly when it is a whole number in 900..=129600.
-        #[test]
-        fn durations(v in "\\PC{0,12}", n in 0u64..300_000) {
-            let ok = v.parse::<u32>().is_ok_and(|n| DURATION_RANGE.contains(&n));
-            proptest::prop_assert_eq!(parse_duration(&v).is_ok(), ok);
-            proptest::prop_assert_eq!(parse_duration(&n.to_string()).is_ok(), (900..=129_600).contains(&n));
-        }
-
-        /// Any mfa_serial: no panic; an accepted ARN always yields its account id.
-        #[test]
-        fn serials(s in "\\PC{0,40}", acct in "[0-9]{12}", dev in "[a-z.@_-]{1,20}") {
-            let _ = ensure_mfa_serial(&s);
-            let arn = format!("arn:aws:iam::{acct}:mfa/{dev}");
-            proptest::prop_assert!(ensure_mfa_serial(&arn).is_ok());
-        }
-    }
-
-    #[test]
-    fn mfa_serials() {
-        for ok in [
-            "arn:aws:iam::123456789012:mfa/alice",
-            "arn:aws-us-gov:iam::123456789012:mfa/a.b@c",
-            "GAHT12345678",
-        ] {
-            ensure_mfa_serial(ok).unwrap();
-        }
-        for bad in [
-            "",
-            "arn:aws:iam::123456789012:user/alice",
-            "arn:aws:iam::1234:mfa/a",
-            "has space in it",
-            "arn:aws:iam::123456789012:mfa/",
-        ] {
-            assert!(ensure_mfa_serial(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn selected_profile_prefers_the_flag_then_aws_profile() {
-        let env = Env::from_pairs([("AWS_PROFILE", "fromenv")]);
-        assert_eq!(selected_profile(Some("flag"), &env), "flag");
-        assert_eq!(selected_profile(None, &env), "fromenv");
-        assert_eq!(selected_profile(None, &Env::default()), "default");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

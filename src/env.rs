@@ -56,6 +56,11 @@ impl Env {
     }
 }
 
+/// A time as the AWS tools write it: RFC 3339, UTC, whole seconds, `Z` (`2026-12-02T10:00:00Z`).
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Where "now" comes from: the system clock, or a fixed instant in tests.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {

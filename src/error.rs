@@ -9,9 +9,12 @@ pub enum Error {
     /// The profile or its source profile is missing, incomplete or invalid.
     #[error("{0}")]
     Config(String),
-    /// No MFA code could be had, or it was malformed, too late, or rejected by AWS.
+    /// No MFA code could be had, or it was malformed or too late.
     #[error("{0}")]
     MfaCode(String),
+    /// AWS rejected the MFA code (wrong, expired or already used): callers explain it by source.
+    #[error("{0}")]
+    MfaRejected(String),
     /// AWS refused the long-term keys or the request.
     #[error("{0}")]
     Denied(String),
@@ -61,33 +64,28 @@ impl From<Code> for ExitCode {
     }
 }
 
-/// The exit code for an error: that of the first typed error in its chain, else `Failure`.
-pub fn code_of(err: &anyhow::Error) -> Code {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<Error>())
-        .map_or(Code::Failure, |e| match e {
-            Error::Config(_) => Code::Config,
-            Error::MfaCode(_) => Code::Mfa,
-            Error::Denied(_) => Code::Denied,
-            Error::Unavailable(_) => Code::Unavailable,
-            Error::Cache(_) => Code::Cache,
-            Error::Exec(_) => Code::Exec,
-            Error::Keyring(_) => Code::Keyring,
-        })
+/// The exit code for an error.
+pub fn code_of(err: &Error) -> Code {
+    match err {
+        Error::Config(_) => Code::Config,
+        Error::MfaCode(_) | Error::MfaRejected(_) => Code::Mfa,
+        Error::Denied(_) => Code::Denied,
+        Error::Unavailable(_) => Code::Unavailable,
+        Error::Cache(_) => Code::Cache,
+        Error::Exec(_) => Code::Exec,
+        Error::Keyring(_) => Code::Keyring,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     #[test]
-    fn the_typed_error_decides_the_exit_code_through_context() {
-        let err = Err::<(), _>(Error::Denied("no".into()))
-            .context("profile work")
-            .unwrap_err();
-        assert_eq!(code_of(&err), Code::Denied);
-        assert_eq!(format!("{err:#}"), "profile work: no");
-        assert_eq!(code_of(&anyhow::anyhow!("plain")), Code::Failure);
+    fn each_kind_has_its_exit_code() {
+        assert_eq!(code_of(&Error::Denied("no".into())), Code::Denied);
+        assert_eq!(code_of(&Error::MfaRejected("no".into())), Code::Mfa);
+        assert_eq!(code_of(&Error::Keyring("no".into())) as u8, 8);
+        assert_eq!(Error::Config("one line".into()).to_string(), "one line");
     }
 }

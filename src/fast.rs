@@ -12,9 +12,9 @@
 use crate::cache::Store;
 use crate::cmd::credential_process::render;
 use crate::cmd::prompt::{Color, show};
-use crate::config::selected_profile;
 use crate::env::{Clock, Env};
 use crate::error::Code;
+use crate::profile::selected as selected_profile;
 use crate::session::from_cache;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -144,14 +144,6 @@ fn exec_full(args: &[OsString]) -> ExitCode {
         "mfa-session: error: {err} (mfa-session runs it for all but cache hits): install both binaries side by side with `cargo install --locked --path .`"
     );
     Code::Config.into()
-}
-
-/// The front's path for `credential_process` lines, when the full binary writes them: the
-/// `mfa-session` beside it, else (run from elsewhere) the running binary itself.
-pub fn front_path() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let front = exe.with_file_name("mfa-session");
-    Some(if front.is_file() { front } else { exe })
 }
 
 #[cfg(test)]

@@ -1,20 +1,13 @@
 //! IAM calls for self-service MFA (aws-sdk-iam), and the caller's user name from STS. Errors
 //! become one line naming the missing permission and the policy statement that grants it.
 
+use crate::cache::Session;
+use crate::config::LongTermKeys;
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::sts::sdk_config;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::Credentials;
-
-/// The statement of `mfa-session policy` that grants each IAM action this tool uses.
-pub fn statement_for(action: &str) -> &'static str {
-    match action {
-        "ListVirtualMFADevices" => "AllowViewAccountInfo",
-        "CreateVirtualMFADevice" | "DeleteVirtualMFADevice" => "AllowManageOwnVirtualMFADevice",
-        _ => "AllowManageOwnUserMFA",
-    }
-}
 
 /// A connected IAM + STS client pair on its own current-thread runtime.
 pub struct Iam {
@@ -37,27 +30,7 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
     match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
-            match e.code().unwrap_or("Unknown") {
-                "AccessDenied" | "AccessDeniedException" => Error::Denied(format!(
-                    "AWS denied iam:{action} ({}): attach a policy granting it; statement {} of `mfa-session policy` does",
-                    msg(e),
-                    statement_for(action)
-                )),
-                "EntityAlreadyExists" => Error::Config(format!(
-                    "iam:{action}: a virtual MFA device of that name already exists, perhaps from a set-up that did not finish: delete it in the IAM console, or pass --device-name NAME"
-                )),
-                "InvalidAuthenticationCode" => Error::MfaCode(format!(
-                    "AWS did not accept the codes for iam:{action}: this machine's clock may be off (timedatectl set-ntp true), or the seed is not the device's"
-                )),
-                "NoSuchEntity" => {
-                    Error::Config(format!("iam:{action}: {} (check mfa_serial)", msg(e)))
-                }
-                "InvalidClientTokenId" | "SignatureDoesNotMatch" => Error::Denied(format!(
-                    "AWS refused the long-term keys for iam:{action} ({}): store the right keys",
-                    e.code().unwrap_or("")
-                )),
-                other => Error::Unavailable(format!("iam:{action} failed ({other}: {})", msg(e))),
-            }
+            explain_code(action, e.code().unwrap_or("Unknown"), &msg(e))
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unavailable(format!(
             "cannot reach IAM for iam:{action}: check your network, or AWS_ENDPOINT_URL / endpoint_url if you set one"
@@ -66,9 +39,39 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
+/// One line for each error code IAM (and STS's GetCallerIdentity) answers these calls with.
+fn explain_code(action: &str, code: &str, msg: &str) -> Error {
+    match code {
+        "AccessDenied" | "AccessDeniedException" => Error::Denied(format!(
+            "AWS denied iam:{action} ({msg}): attach a policy granting it; statement {} of `mfa-session policy` does",
+            crate::policy::statement_for(action)
+        )),
+        "EntityAlreadyExists" => Error::Config(format!(
+            "iam:{action}: a virtual MFA device of that name already exists, perhaps from a set-up that did not finish: delete it in the IAM console, or pass --device-name NAME"
+        )),
+        "InvalidAuthenticationCode" => Error::MfaCode(format!(
+            "AWS did not accept the codes for iam:{action}: this machine's clock may be off (timedatectl set-ntp true), or the seed is not the device's"
+        )),
+        "NoSuchEntity" => Error::Config(format!("iam:{action}: {msg} (check mfa_serial)")),
+        c @ ("InvalidClientTokenId" | "SignatureDoesNotMatch") => Error::Denied(format!(
+            "AWS refused the long-term keys for iam:{action} ({c}): store the right keys"
+        )),
+        other => Error::Unavailable(format!("iam:{action} failed ({other}: {msg})")),
+    }
+}
+
 impl Iam {
-    /// Clients for `profile`'s endpoints, signing with `creds`.
-    pub fn connect(profile: &str, region: &str, creds: Credentials) -> Result<Iam, Error> {
+    /// Clients for `profile`'s endpoints, signing with its long-term keys.
+    pub fn connect(profile: &str, region: &str, keys: &LongTermKeys) -> Result<Iam, Error> {
+        Self::with(profile, region, crate::sts::long_term(keys))
+    }
+
+    /// Clients signing with an MFA session's credentials (what the Force_MFA policy asks for).
+    pub fn connect_session(profile: &str, region: &str, session: &Session) -> Result<Iam, Error> {
+        Self::with(profile, region, crate::sts::temporary(session))
+    }
+
+    fn with(profile: &str, region: &str, creds: Credentials) -> Result<Iam, Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -193,5 +196,70 @@ impl Iam {
             .block_on(call.send())
             .map(|_| ())
             .map_err(|e| explain("DeleteVirtualMFADevice", &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    #[test]
+    fn every_error_code_iam_answers_has_its_line_and_exit_code() {
+        let table: &[(&str, &str, Code, &str)] = &[
+            (
+                "CreateVirtualMFADevice",
+                "AccessDenied",
+                Code::Denied,
+                "statement AllowManageOwnVirtualMFADevice of `mfa-session policy`",
+            ),
+            (
+                "EnableMFADevice",
+                "AccessDeniedException",
+                Code::Denied,
+                "statement AllowManageOwnUserMFA",
+            ),
+            (
+                "CreateVirtualMFADevice",
+                "EntityAlreadyExists",
+                Code::Config,
+                "pass --device-name NAME",
+            ),
+            (
+                "EnableMFADevice",
+                "InvalidAuthenticationCode",
+                Code::Mfa,
+                "clock may be off",
+            ),
+            (
+                "DeactivateMFADevice",
+                "NoSuchEntity",
+                Code::Config,
+                "iam:DeactivateMFADevice: m (check mfa_serial)",
+            ),
+            (
+                "GetCallerIdentity",
+                "InvalidClientTokenId",
+                Code::Denied,
+                "(InvalidClientTokenId): store the right keys",
+            ),
+            (
+                "GetCallerIdentity",
+                "SignatureDoesNotMatch",
+                Code::Denied,
+                "(SignatureDoesNotMatch)",
+            ),
+            (
+                "ListMFADevices",
+                "ServiceFailure",
+                Code::Unavailable,
+                "iam:ListMFADevices failed (ServiceFailure: m)",
+            ),
+        ];
+        for (action, code, exit, want) in table {
+            let err = explain_code(action, code, "m");
+            assert_eq!(crate::error::code_of(&err), *exit, "{code}");
+            assert!(err.to_string().contains(want), "{code}: {err}");
+        }
     }
 }

@@ -62,6 +62,14 @@ pub fn passphrase_file(env: &Env) -> Result<Option<PathBuf>, Error> {
         .transpose()
 }
 
+/// The front's path for `credential_process` lines, when the full binary writes them: the
+/// `mfa-session` beside it, else (run from elsewhere) the running binary itself.
+pub fn front_path() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let front = exe.with_file_name("mfa-session");
+    Some(if front.is_file() { front } else { exe })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,70 +1,16 @@
 //! The provider chain: cache → long-term keys → MFA code → STS, under one lock per cache key.
 
 use crate::cache::{self, Entry, Lookup, ProfileIndex, Session, Store};
-use crate::code;
-use crate::config::{self, KeySource, LongTermKeys, ProfileConfig};
+use crate::config::{self, ProfileConfig};
+use crate::ctx::Ctx;
 use crate::env::{Clock, Env};
 use crate::error::Error;
+use crate::mfa;
 use crate::plan::{Action, plan};
-use crate::secret::{Secret, mask_key_id};
-use crate::secrets::{Item, SecretStore};
-use crate::sts::{Exchange, STS_TIMEOUT};
-use crate::tty::PromptInfo;
+use crate::profile;
+use crate::secret::mask_key_id;
+use crate::sts::STS_TIMEOUT;
 use std::time::Duration;
-
-/// Where MFA codes come from.
-pub trait CodeSource {
-    /// Gets one code for the device in `info`.
-    fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error>;
-
-    /// Shows progress on the terminal (never stdout); `important` ones also on stderr when
-    /// there is no terminal.
-    fn progress(&self, _msg: &str, _important: bool) {}
-}
-
-/// The terminal prompt.
-pub struct Terminal;
-
-impl CodeSource for Terminal {
-    fn code(&self, info: &PromptInfo<'_>) -> Result<Secret, Error> {
-        crate::tty::ask_code(info)
-    }
-
-    fn progress(&self, msg: &str, important: bool) {
-        crate::tty::note(msg, important);
-    }
-}
-
-/// Every side effect the commands have, filled by `main` with real parts and by tests with fakes.
-pub struct Ctx {
-    /// The environment, read once.
-    pub env: Env,
-    /// Now.
-    pub clock: Clock,
-    /// The session cache.
-    pub store: Store,
-    /// How long the user has to type a code.
-    pub prompt_timeout: Duration,
-    /// How long an `mfa_process` may take (a YubiKey waits for a touch).
-    pub process_timeout: Duration,
-    /// Print diagnostics (never secrets) on stderr.
-    pub verbose: bool,
-    /// STS.
-    pub sts: Box<dyn Exchange>,
-    /// MFA codes typed at the terminal.
-    pub codes: Box<dyn CodeSource>,
-    /// Secrets: long-term keys and TOTP seeds.
-    pub secrets: Box<dyn SecretStore>,
-}
-
-impl Ctx {
-    /// Prints a diagnostic line on stderr when `-v` is given.
-    pub fn log(&self, msg: impl std::fmt::Display) {
-        if self.verbose {
-            eprintln!("mfa-session: {msg}");
-        }
-    }
-}
 
 /// A profile together with a session usable for it.
 pub struct Resolved {
@@ -77,20 +23,20 @@ pub struct Resolved {
 /// Returns a session for profile `name`: from the cache when it is fresh enough, else from one
 /// MFA exchange shared with every concurrent caller for the same keys and device.
 pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
-    if ctx.env.get(code::IN_PROCESS_VAR).is_some() {
+    if ctx.env.get(mfa::IN_PROCESS_VAR).is_some() {
         return Err(Error::Config(
             "mfa-session was started by an mfa_process command, which would loop: mfa_process must print a code without calling AWS through mfa-session".into(),
         ));
     }
     let set = config::load_profiles(&ctx.env)?;
-    let cfg = config::resolve_profile(&set, name, &ctx.env)?;
-    let (key, file_keys) = cache_key(&set, &cfg)?;
-    if let Ok(session) = cached(ctx, &key, &cfg, true) {
-        index(ctx, &cfg.name, &key, &session);
+    let profile::Located { cfg, cache_key } = profile::locate(&set, &ctx.env, name)?;
+    let key = cache_key.as_str();
+    if let Ok(session) = cached(ctx, key, &cfg, true) {
+        index(ctx, &cfg.name, key, &session);
         return Ok(Resolved { cfg, session });
     }
     let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
-    let _lock = match ctx.store.lock(&key, wait) {
+    let _lock = match ctx.store.lock(key, wait) {
         Ok(lock) => Some(lock),
         Err(cache::LockError::Busy(e)) => return Err(e),
         // No usable cache directory: the session can still be made, just not shared or kept.
@@ -100,19 +46,42 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         }
     };
     // Whoever held the lock before us may have just made the session we need.
-    let fallback = match cached(ctx, &key, &cfg, false) {
+    let fallback = match cached(ctx, key, &cfg, false) {
         Ok(session) => {
-            index(ctx, &cfg.name, &key, &session);
+            index(ctx, &cfg.name, key, &session);
             return Ok(Resolved { cfg, session });
         }
         Err(fallback) => fallback,
     };
-    let keys = match (file_keys, &cfg.keys) {
-        (Some(k), _) => k,
-        (None, KeySource::Keyring(id)) => keyring_keys(ctx, &cfg, id)?,
-        (None, KeySource::Profile(_)) => unreachable!("file keys are read by cache_key"),
+    let session = match exchange(ctx, &set, &cfg) {
+        Ok(session) => session,
+        // AWS is unreachable but the old session still works: better than failing every call.
+        Err(Error::Unavailable(why)) if fallback.is_some() => {
+            let session = fallback.expect("checked");
+            eprintln!(
+                "mfa-session: warning: {why}; serving the cached session, valid until {}",
+                crate::env::rfc3339(session.expiration)
+            );
+            return Ok(Resolved { cfg, session });
+        }
+        Err(e) => return Err(e),
     };
-    let code = code::get_code(ctx, &cfg)?;
+    match ctx.store.save(key, &session) {
+        Ok(()) => index(ctx, &cfg.name, key, &session.session),
+        // The session is valid: hand it out, and say why the next call will ask again.
+        Err(e) => eprintln!("mfa-session: warning: session not cached: {e}"),
+    }
+    Ok(Resolved {
+        cfg,
+        session: session.session,
+    })
+}
+
+/// One MFA exchange: long-term keys (the only place this path reads the long-term secret: a
+/// cache hit never needs it), a code from the profile's source, sts:GetSessionToken.
+fn exchange(ctx: &Ctx, set: &config::ProfileSet, cfg: &ProfileConfig) -> Result<Entry, Error> {
+    let keys = profile::long_term_keys(set, cfg, ctx.secrets.as_ref())?;
+    let code = mfa::get_code(ctx, cfg)?;
     ctx.codes
         .progress("checking the code with AWS STS...", false);
     ctx.log(format_args!(
@@ -120,119 +89,17 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         cfg.sts_region(),
         mask_key_id(&keys.access_key_id)
     ));
-    let session = match ctx.sts.get_session_token(&cfg, &keys, &code.value) {
-        Ok(session) => session,
-        // AWS is unreachable but the old session still works: better than failing every call.
-        Err(Error::Unavailable(why)) if fallback.is_some() => {
-            let session = fallback.expect("checked");
-            eprintln!(
-                "mfa-session: warning: {why}; serving the cached session, valid until {}",
-                crate::cmd::env::rfc3339(session.expiration)
-            );
-            return Ok(Resolved { cfg, session });
-        }
-        Err(e) => return Err(code::explain_rejection(e, &cfg, &code)),
-    };
-    code::record_use(ctx, &cfg, &code);
-    let entry = Entry {
+    let session = ctx
+        .sts
+        .get_session_token(cfg, &keys, &code.value)
+        .map_err(|e| mfa::explain_rejection(e, cfg, &code))?;
+    mfa::record_use(ctx, cfg, &code);
+    Ok(Entry {
         version: 1,
         mfa_serial: cfg.mfa_serial.clone(),
         source_key: mask_key_id(&keys.access_key_id),
         profile: cfg.name.clone(),
         session,
-    };
-    match ctx.store.save(&key, &entry) {
-        Ok(()) => index(ctx, &cfg.name, &key, &entry.session),
-        // The session is valid: hand it out, and say why the next call will ask again.
-        Err(e) => eprintln!("mfa-session: warning: session not cached: {e}"),
-    }
-    Ok(Resolved {
-        cfg,
-        session: entry.session,
-    })
-}
-
-/// The cache key of a profile's session, without opening the keyring: keys in a file are read
-/// (cheap) and returned for the exchange; keyring profiles name their key id in the config.
-pub fn cache_key(
-    set: &config::ProfileSet,
-    cfg: &ProfileConfig,
-) -> Result<(String, Option<LongTermKeys>), Error> {
-    match &cfg.keys {
-        KeySource::Profile(_) => {
-            let keys = config::load_long_term_keys(set, cfg)?;
-            Ok((cache::key(&keys.access_key_id, &cfg.mfa_serial), Some(keys)))
-        }
-        KeySource::Keyring(id) => Ok((cache::key(id, &cfg.mfa_serial), None)),
-    }
-}
-
-/// The long-term keys of profile `name`, wherever they live (for commands that need no MFA
-/// device yet, like `enroll`).
-pub fn profile_keys(
-    ctx: &Ctx,
-    set: &config::ProfileSet,
-    name: &str,
-) -> Result<LongTermKeys, Error> {
-    let profile = set.get_profile(name).ok_or_else(|| {
-        Error::Config(format!(
-            "profile '{name}' is not in the AWS config files: run `mfa-session add {name}` first"
-        ))
-    })?;
-    match config::key_source(profile, name)? {
-        KeySource::Profile(src) => config::load_long_term_keys(
-            set,
-            &ProfileConfig::keys_only(name, KeySource::Profile(src)),
-        ),
-        KeySource::Keyring(id) => keyring_keys(
-            ctx,
-            &ProfileConfig::keys_only(name, KeySource::Keyring(id.clone())),
-            &id,
-        ),
-    }
-}
-
-/// The long-term keys kept in the keyring for a profile, checked against the key id its
-/// config names (the cache is keyed by that id).
-pub fn keyring_keys(ctx: &Ctx, cfg: &ProfileConfig, key_id: &str) -> Result<LongTermKeys, Error> {
-    let name = &cfg.name;
-    let stored = ctx.secrets.get(name, Item::Keys)?.ok_or_else(|| {
-        Error::Config(format!(
-            "profile '{name}' names key {} but {} holds no keys for it: run `mfa-session add {name}`",
-            mask_key_id(key_id),
-            ctx.secrets.name()
-        ))
-    })?;
-    let keys = parse_stored_keys(&stored).ok_or_else(|| {
-        Error::Config(format!(
-            "the keys stored for profile '{name}' are unreadable: run `mfa-session add {name}` again"
-        ))
-    })?;
-    if keys.access_key_id != key_id {
-        return Err(Error::Config(format!(
-            "{} holds key {} for profile '{name}' but its config names {}: run `mfa-session add {name}` again",
-            ctx.secrets.name(),
-            mask_key_id(&keys.access_key_id),
-            mask_key_id(key_id)
-        )));
-    }
-    Ok(keys)
-}
-
-/// The keyring form of long-term keys: `{"AccessKeyId": ..., "SecretAccessKey": ...}`.
-pub fn stored_keys(keys: &LongTermKeys) -> Secret {
-    let json = serde_json::json!({
-        "AccessKeyId": keys.access_key_id,
-        "SecretAccessKey": keys.secret_access_key.expose(),
-    });
-    Secret::new(json.to_string())
-}
-
-fn parse_stored_keys(stored: &Secret) -> Option<LongTermKeys> {
-    let v: serde_json::Value = serde_json::from_str(stored.expose()).ok()?;
-    Some(LongTermKeys {
-        access_key_id: v["AccessKeyId"].as_str()?.to_owned(),
-        secret_access_key: Secret::new(v["SecretAccessKey"].as_str()?),
     })
 }
 
@@ -259,12 +126,14 @@ fn fresh(e: &Entry, cfg: &ProfileConfig, now: chrono::DateTime<chrono::Utc>) -> 
 /// about it: what `obtain` returns first, with no lock, keyring, terminal or SDK. Anything else
 /// (miss, stale, refused, misconfigured) is `None`, for `obtain` to handle and explain.
 pub fn from_cache(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option<Resolved> {
-    if env.get(code::IN_PROCESS_VAR).is_some() {
+    if env.get(mfa::IN_PROCESS_VAR).is_some() {
         return None;
     }
     let set = config::load_profiles(env).ok()?;
-    let cfg = config::resolve_profile(&set, name, env).ok()?;
-    let (key, _) = cache_key(&set, &cfg).ok()?;
+    let profile::Located {
+        cfg,
+        cache_key: key,
+    } = profile::locate(&set, env, name).ok()?;
     match store.load(&key) {
         Lookup::Hit(e) if fresh(&e, &cfg, clock.now()) => {
             index_in(store, &cfg.name, &key, &e.session);
@@ -314,6 +183,10 @@ fn cached(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ctx::CodeSource;
+    use crate::secret::Secret;
+    use crate::sts::Exchange;
+    use crate::tty::PromptInfo;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -374,6 +247,7 @@ mod tests {
             secrets: Box::new(crate::secrets::Keyring::with_store(
                 keyring_core::mock::Store::new().unwrap(),
             )),
+            sleep: |_| {},
         }
     }
 

@@ -53,8 +53,7 @@ async fn call(
     keys: &LongTermKeys,
     code: &Secret,
 ) -> Result<Session, SdkError<aws_sdk_sts::operation::get_session_token::GetSessionTokenError>> {
-    let creds = keys.credentials();
-    let sdk = sdk_config(&cfg.name, cfg.sts_region(), creds).await;
+    let sdk = sdk_config(&cfg.name, cfg.sts_region(), long_term(keys)).await;
     let out = aws_sdk_sts::Client::new(&sdk)
         .get_session_token()
         .serial_number(&cfg.mfa_serial)
@@ -74,6 +73,28 @@ async fn call(
         expiration,
         account_id: cfg.account_id().map(str::to_owned),
     })
+}
+
+/// Long-term keys as SDK credentials, for signing STS and IAM calls.
+pub fn long_term(keys: &LongTermKeys) -> Credentials {
+    Credentials::new(
+        &keys.access_key_id,
+        keys.secret_access_key.expose(),
+        None,
+        None,
+        "mfa-session-long-term-keys",
+    )
+}
+
+/// A session's temporary credentials as SDK credentials.
+pub fn temporary(s: &Session) -> Credentials {
+    Credentials::new(
+        &s.access_key_id,
+        s.secret_access_key.expose(),
+        Some(s.session_token.expose().to_owned()),
+        None,
+        "mfa-session-session",
+    )
 }
 
 /// The SDK configuration for `profile`: its endpoints (endpoint_url, AWS_ENDPOINT_URL(_STS|_IAM)),
@@ -97,6 +118,51 @@ pub async fn sdk_config(profile: &str, region: &str, creds: Credentials) -> aws_
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .load()
         .await
+}
+
+/// What a failed GetSessionToken was about, for its message.
+struct Where<'a> {
+    region: &'a str,
+    key: &'a str,
+    src: &'a str,
+    serial: &'a str,
+    profile: &'a str,
+}
+
+/// One line for each error code STS answers GetSessionToken with (`msg` already cleaned).
+fn explain_code(code: &str, msg: &str, at: &Where<'_>) -> Error {
+    let Where {
+        region,
+        key,
+        src,
+        serial,
+        profile,
+    } = at;
+    match code {
+        "AccessDenied" if msg.contains("MultiFactorAuthentication") => Error::MfaRejected(format!(
+            "AWS rejected the MFA code for {serial}: it is wrong, expired or already used (each code works once); wait for the next code and try again"
+        )),
+        "AccessDenied" => Error::Denied(format!(
+            "AWS denied sts:GetSessionToken to key {key} of {src} ({msg}): allow sts:GetSessionToken in the user's policy (`mfa-session policy` prints one)"
+        )),
+        "InvalidClientTokenId" => Error::Denied(format!(
+            "AWS does not know access key {key} of {src} (InvalidClientTokenId): it was deleted or mistyped; store the right keys"
+        )),
+        "SignatureDoesNotMatch" => Error::Denied(format!(
+            "the secret key in {src} does not match access key {key} (SignatureDoesNotMatch): store the right secret key"
+        )),
+        c @ ("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
+            Error::Unavailable(format!(
+                "STS in {region} is throttling requests ({c}), still after retries: wait a minute and try again"
+            ))
+        }
+        "ValidationError" => Error::Config(format!(
+            "STS rejected the request of profile '{profile}' ({msg}): check mfa_serial and duration_seconds"
+        )),
+        other => Error::Unavailable(format!(
+            "STS in {region} failed ({other}: {msg}): try again later"
+        )),
+    }
 }
 
 /// One line per failure, naming the problem and the fix. AWS's text is included only after
@@ -125,35 +191,14 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
         SdkError::ServiceError(se) => {
             let e = se.err();
             let msg = clean(e.message().unwrap_or(""));
-            match e.code().unwrap_or("Unknown") {
-                "AccessDenied" if msg.contains("MultiFactorAuthentication") => {
-                    Error::MfaCode(format!(
-                        "AWS rejected the MFA code for {}: it is wrong, expired or already used (each code works once); wait for the next code and try again",
-                        cfg.mfa_serial
-                    ))
-                }
-                "AccessDenied" => Error::Denied(format!(
-                    "AWS denied sts:GetSessionToken to key {key} of {src} ({msg}): allow sts:GetSessionToken in the user's policy (`mfa-session policy` prints one)"
-                )),
-                "InvalidClientTokenId" => Error::Denied(format!(
-                    "AWS does not know access key {key} of {src} (InvalidClientTokenId): it was deleted or mistyped; store the right keys"
-                )),
-                "SignatureDoesNotMatch" => Error::Denied(format!(
-                    "the secret key in {src} does not match access key {key} (SignatureDoesNotMatch): store the right secret key"
-                )),
-                c @ ("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
-                    Error::Unavailable(format!(
-                        "STS in {region} is throttling requests ({c}), still after retries: wait a minute and try again"
-                    ))
-                }
-                "ValidationError" => Error::Config(format!(
-                    "STS rejected the request of profile '{}' ({msg}): check mfa_serial and duration_seconds",
-                    cfg.name
-                )),
-                other => Error::Unavailable(format!(
-                    "STS in {region} failed ({other}: {msg}): try again later"
-                )),
-            }
+            let at = Where {
+                region,
+                key: &key,
+                src: &src,
+                serial: &cfg.mfa_serial,
+                profile: &cfg.name,
+            };
+            explain_code(e.code().unwrap_or("Unknown"), &msg, &at)
         }
         SdkError::TimeoutError(_) => Error::Unavailable(format!(
             "STS in {region} did not answer within {}s: check your network or proxy, then try again",
@@ -172,5 +217,83 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
             "the STS request could not be made: {}",
             clean(&err.to_string())
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    #[test]
+    fn every_error_code_sts_answers_has_its_line_and_exit_code() {
+        let at = Where {
+            region: "eu-west-1",
+            key: "****ABCD",
+            src: "profile 'lt'",
+            serial: "arn:aws:iam::123456789012:mfa/a",
+            profile: "work",
+        };
+        let table: &[(&str, &str, Code, &str)] = &[
+            (
+                "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                Code::Mfa,
+                "AWS rejected the MFA code for arn:aws:iam::123456789012:mfa/a",
+            ),
+            (
+                "AccessDenied",
+                "not authorized",
+                Code::Denied,
+                "allow sts:GetSessionToken",
+            ),
+            (
+                "InvalidClientTokenId",
+                "",
+                Code::Denied,
+                "AWS does not know access key ****ABCD of profile 'lt'",
+            ),
+            (
+                "SignatureDoesNotMatch",
+                "",
+                Code::Denied,
+                "does not match access key ****ABCD",
+            ),
+            (
+                "Throttling",
+                "",
+                Code::Unavailable,
+                "throttling requests (Throttling)",
+            ),
+            (
+                "ThrottlingException",
+                "",
+                Code::Unavailable,
+                "(ThrottlingException)",
+            ),
+            (
+                "RequestLimitExceeded",
+                "",
+                Code::Unavailable,
+                "(RequestLimitExceeded)",
+            ),
+            (
+                "ValidationError",
+                "bad duration",
+                Code::Config,
+                "profile 'work' (bad duration): check mfa_serial",
+            ),
+            (
+                "InternalFailure",
+                "oops",
+                Code::Unavailable,
+                "failed (InternalFailure: oops)",
+            ),
+        ];
+        for (code, msg, exit, want) in table {
+            let err = explain_code(code, msg, &at);
+            assert_eq!(crate::error::code_of(&err), *exit, "{code}");
+            assert!(err.to_string().contains(want), "{code}: {err}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::private_file;
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 /// A change to one of the AWS files.
@@ -84,23 +84,6 @@ fn stop(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Config(format!("{}: {why}; nothing was changed", path.display()))
 }
 
-/// Reads an AWS file strictly: `None` when missing; unreadable or non-UTF-8 is an error naming
-/// the file (and the line).
-pub fn read_text(path: &Path) -> Result<Option<String>, Error> {
-    let fail = |why: String| Error::Config(format!("{}: {why}", path.display()));
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
-            fail(format!(
-                "line {line} is not UTF-8 text (the AWS tools read only UTF-8): save the file as UTF-8"
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(fail(format!("cannot be read ({}): fix its permissions", e.kind()))),
-    }
-}
-
 impl UserFile {
     /// Reads the file strictly: only a missing file counts as empty.
     pub fn load(path: &Path, kind: Kind) -> Result<UserFile, Error> {
@@ -115,8 +98,8 @@ impl UserFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
             Err(e) => return Err(stop(path, format!("cannot be read ({})", e.kind()))),
         };
-        let text =
-            read_text(&target).map_err(|e| Error::Config(format!("{e}; nothing was changed")))?;
+        let text = crate::config::read_text(&target)
+            .map_err(|e| Error::Config(format!("{e}; nothing was changed")))?;
         let (mode, owner) = match &text {
             None => (0o600, None),
             Some(_) => {
@@ -251,33 +234,12 @@ impl UserFile {
     }
 }
 
-use std::os::unix::fs::DirBuilderExt;
-
-/// Parses `text` alone as a file of `kind`, with aws-config's own parser.
-pub fn parse(text: &str, kind: Kind) -> Result<crate::config::ProfileSet, String> {
-    let kind = match kind {
-        Kind::Config => aws_runtime::env_config::file::EnvConfigFileKind::Config,
-        Kind::Credentials => aws_runtime::env_config::file::EnvConfigFileKind::Credentials,
-    };
-    let files = aws_runtime::env_config::file::EnvConfigFiles::builder()
-        .with_contents(kind, text)
-        .build();
-    let none: &[(&str, &str)] = &[];
-    let fs = aws_types::os_shim_internal::Fs::from_slice(none);
-    let env = aws_types::os_shim_internal::Env::from_slice(none);
-    let future = aws_config::profile::load(&fs, &env, &files, None::<Cow<'static, str>>);
-    crate::config::block_on(future).map_err(|e| {
-        e.to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    })
-}
-
 /// Whether `new` is `old` with exactly `change` made, as aws-config reads both.
 fn check(old: &str, new: &str, kind: Kind, change: &Change<'_>) -> Result<(), String> {
-    let before = parse(old, kind).map_err(|e| format!("it does not parse now: {e}"))?;
-    let after = parse(new, kind).map_err(|e| format!("it would not parse: {e}"))?;
+    let before =
+        crate::config::parse_one(old, kind).map_err(|e| format!("it does not parse now: {e}"))?;
+    let after =
+        crate::config::parse_one(new, kind).map_err(|e| format!("it would not parse: {e}"))?;
     let mut names: Vec<&str> = before.profiles().chain(after.profiles()).collect();
     names.sort_unstable();
     names.dedup();

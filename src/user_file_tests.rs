@@ -271,7 +271,7 @@ fn run_edit(
     } else {
         target.clone()
     };
-    let parses = parse(text, kind).is_ok();
+    let parses = crate::config::parse_one(text, kind).is_ok();
     let result = UserFile::load(&path, kind).unwrap().edit(change, now());
     let after = std::fs::read_to_string(&target).unwrap();
     match result {

@@ -45,9 +45,14 @@ fn boto3_gets_an_identity_through_credential_process() {
     let t = TestEnv::new("boto3");
     let script = "import boto3; s = boto3.Session(profile_name='work'); \
                   c = s.get_credentials().get_frozen_credentials(); \
-                  print(s.client('sts').get_caller_identity()['Account'], c.access_key[:4])";
+                  print(s.client('sts').get_caller_identity()['Account'], c.access_key, c.token[:47])";
     let out = run(&mut t.with_tty(&["123456"], python(), &["-c", script]));
-    assert_eq!(ok(&out).trim(), "123456789012 AKIA");
+    // The session's key and token (moto's), not the long-term key, which also starts with AKIA.
+    assert_eq!(
+        ok(&out).trim(),
+        format!("123456789012 AKIAIOSFODNN7EXAMPLE {MOTO_SESSION_TOKEN_PREFIX}")
+    );
+    assert_ne!(t.key_id, "AKIAIOSFODNN7EXAMPLE");
     assert_eq!(sts_calls(&t.key_id), 1);
 }
 

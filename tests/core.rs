@@ -141,7 +141,7 @@ fn thirty_two_concurrent_cold_callers_make_one_prompt_and_one_sts_call() {
 fn exec_passes_the_session_in_the_environment_and_the_exit_status_back() {
     let t = TestEnv::new("exec");
     let creds = warm(&t, "123456");
-    let script = r#"printf '%s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SESSION_TOKEN" "$AWS_CREDENTIAL_EXPIRATION" "$AWS_REGION" "$MFA_SESSION_PROFILE" "${AWS_PROFILE-unset}"; tr '\0' ' ' < /proc/$$/cmdline; exit 7"#;
+    let script = r#"printf '%s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SESSION_TOKEN" "$AWS_CREDENTIAL_EXPIRATION" "$AWS_REGION" "$MFA_SESSION_PROFILE" "${AWS_PROFILE-unset}"; tr '\0' ' ' < /proc/$$/environ; exit 7"#;
     let out = run(t
         .mfa(&["exec", "-p", "work", "--", "sh", "-c", script])
         .env("AWS_PROFILE", "work"));
@@ -152,9 +152,14 @@ fn exec_passes_the_session_in_the_environment_and_the_exit_status_back() {
     assert_eq!(lines[1], creds["SessionToken"]);
     assert_eq!(lines[2], creds["Expiration"]);
     assert_eq!(lines[3..6], ["eu-west-1", "work", "unset"]);
-    // The child's argv holds no secret.
-    assert_no_secret(lines[6]);
-    assert!(!lines[6].contains(creds["SecretAccessKey"].as_str().unwrap()));
+    // The child's own environment (from /proc) holds the session's secret, never the long-term one.
+    let environ = lines[6];
+    let secret = creds["SecretAccessKey"].as_str().unwrap();
+    assert!(
+        environ.contains(&format!("AWS_SECRET_ACCESS_KEY={secret} ")),
+        "{environ}"
+    );
+    assert!(!environ.contains(LONG_TERM_SECRET), "{environ}");
 }
 
 #[test]

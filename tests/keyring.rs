@@ -249,8 +249,14 @@ fn bad_seeds_and_bad_keys_are_refused_before_anything_is_stored() {
         &t.serial,
     ])));
     fails(&out, 3, "no terminal to type the keys on");
-    let list = ok(&run(&mut keyring(t.mfa(&["list"]))));
-    assert!(!list.contains("krbad"), "nothing was stored: {list}");
+    // Nothing reached the keyring: `remove` (which deletes there) finds no keys and no seed.
+    let removed = run(&mut keyring(t.mfa(&["remove", "krbad"])));
+    ok(&removed);
+    assert!(
+        stderr(&removed).contains("'krbad': no keys, no seed"),
+        "{}",
+        stderr(&removed)
+    );
 }
 
 #[test]

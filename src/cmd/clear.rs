@@ -1,15 +1,14 @@
 //! `clear`: forget cached sessions.
 
 use crate::config;
+use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::session::Ctx;
 
 /// Delete cached sessions: one profile's, or all of them.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The profile whose session to delete (default: $AWS_PROFILE).
-    #[arg(short = 'p', long, value_name = "PROFILE")]
-    profile: Option<String>,
+    #[command(flatten)]
+    profile: super::ProfileArg,
     /// Delete every cached session.
     #[arg(long, conflicts_with = "profile")]
     all: bool,
@@ -17,10 +16,8 @@ pub struct Args {
 
 /// Deletes the sessions and says how many went.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let name = args
-        .profile
-        .as_deref()
-        .or_else(|| ctx.env.get("AWS_PROFILE"));
+    let name = crate::profile::chosen(args.profile.profile.as_deref(), &ctx.env);
+    let name = name.as_deref();
     let mut removed = 0;
     match (args.all, name) {
         (true, _) => {
@@ -31,10 +28,8 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         (false, Some(name)) => {
             // The session made for this profile's keys and device, and any made under its name.
             let set = config::load_profiles(&ctx.env)?;
-            if let Ok(cfg) = config::resolve_profile(&set, name, &ctx.env)
-                && let Ok((key, _)) = crate::session::cache_key(&set, &cfg)
-            {
-                removed += usize::from(ctx.store.remove(&key)?);
+            if let Ok(located) = crate::profile::locate(&set, &ctx.env, name) {
+                removed += usize::from(ctx.store.remove(&located.cache_key)?);
             }
             for (key, entry) in ctx.store.entries() {
                 if entry.profile == name {

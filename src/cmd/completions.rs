@@ -2,8 +2,8 @@
 //! and the man page, generated from the same clap definitions as `--help`.
 
 use crate::config;
+use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::session::Ctx;
 use clap_complete::Shell;
 
 /// Print a completion script (bash, zsh, fish, powershell, elvish).

@@ -2,9 +2,9 @@
 
 use crate::cache::Session;
 use crate::cmd::ProfileArg;
-use crate::config::selected_profile;
+use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::session::{Ctx, obtain};
+use crate::session::obtain;
 use serde::Serialize;
 
 /// Print MFA-backed credentials as credential_process JSON (for ~/.aws/config).
@@ -34,7 +34,7 @@ pub fn render(session: &Session) -> String {
         access_key_id: &session.access_key_id,
         secret_access_key: session.secret_access_key.expose(),
         session_token: session.session_token.expose(),
-        expiration: crate::cmd::env::rfc3339(session.expiration),
+        expiration: crate::env::rfc3339(session.expiration),
         account_id: session.account_id.as_deref(),
     };
     serde_json::to_string(&out).expect("plain strings serialize")
@@ -42,7 +42,7 @@ pub fn render(session: &Session) -> String {
 
 /// Prints the session for the profile on stdout, and nothing else.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let name = selected_profile(args.profile.profile.as_deref(), &ctx.env);
+    let name = args.profile.name(&ctx.env)?;
     let resolved = obtain(ctx, &name)?;
     println!("{}", render(&resolved.session));
     Ok(())

@@ -1,10 +1,10 @@
 //! `env`: the session as shell assignments, for `eval "$(mfa-session env -p work)"`.
 
 use crate::cmd::ProfileArg;
-use crate::config::selected_profile;
+use crate::ctx::Ctx;
+use crate::env::rfc3339;
 use crate::error::Error;
-use crate::session::{Ctx, Resolved, obtain};
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::session::{Resolved, obtain};
 
 /// The variable naming the profile whose session is in the environment.
 pub const PROFILE_VAR: &str = "MFA_SESSION_PROFILE";
@@ -42,11 +42,6 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "sh")]
     format: Format,
-}
-
-/// Formats a time the way the SDKs read it: RFC 3339, whole seconds, `Z`.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The variables a session sets, in a stable order.
@@ -108,7 +103,7 @@ fn fish_quote(v: &str) -> String {
 
 /// Prints the assignments on stdout.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let name = selected_profile(args.profile.profile.as_deref(), &ctx.env);
+    let name = args.profile.name(&ctx.env)?;
     let resolved = obtain(ctx, &name)?;
     print!("{}", render(&session_vars(&resolved), args.format));
     Ok(())

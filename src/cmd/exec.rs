@@ -2,9 +2,9 @@
 
 use crate::cmd::ProfileArg;
 use crate::cmd::env::{CLEARED, PROFILE_VAR, session_vars};
-use crate::config::selected_profile;
+use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::session::{Ctx, obtain};
+use crate::session::obtain;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -39,7 +39,7 @@ pub fn ensure_not_nested(ctx: &Ctx, name: &str, nested: bool) -> Result<(), Erro
 
 /// Replaces this process with the command; returns only when it cannot be started.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let name = selected_profile(args.profile.profile.as_deref(), &ctx.env);
+    let name = args.profile.name(&ctx.env)?;
     ensure_not_nested(ctx, &name, args.nested)?;
     let resolved = obtain(ctx, &name)?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");

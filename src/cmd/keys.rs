@@ -2,11 +2,12 @@
 
 use crate::config::{self, KEY_ID_KEY, KeySource, LongTermKeys, SOURCE_KEY};
 use crate::config_edit::{self, Kind};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::plaintext;
+use crate::profile::stored_keys;
 use crate::secret::{Secret, mask_key_id};
 use crate::secrets::Item;
-use crate::session::{Ctx, stored_keys};
 use crate::user_file::{Change, UserFile};
 use serde::Serialize;
 
@@ -110,12 +111,11 @@ fn discover_serial(
     keys: &LongTermKeys,
     ctx: &Ctx,
 ) -> Result<Option<String>, Error> {
-    let creds = keys.credentials();
     let region = config::profile_region(set, name, &ctx.env);
     let iam = crate::iam::Iam::connect(
         name,
         region.as_deref().unwrap_or(config::GLOBAL_STS_REGION),
-        creds,
+        keys,
     )?;
     let user = iam.user_name()?;
     let devices = iam.list_mfa_devices(&user)?;
@@ -168,7 +168,7 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
     if let Some(serial) = &serial {
         config::ensure_mfa_serial(serial)?;
     }
-    let process = config_edit::credential_process_line(crate::fast::front_path().as_deref(), name);
+    let process = config_edit::credential_process_line(crate::paths::front_path().as_deref(), name);
     let pairs = profile_pairs(existing, &process, serial.as_deref(), &keys.access_key_id);
     let change = Change::Upsert {
         name,
@@ -234,12 +234,12 @@ fn remove_plaintext(
     keys: &LongTermKeys,
 ) -> Result<(), Error> {
     let set = config::load_profiles(&ctx.env)?;
-    let stored = crate::session::profile_keys(ctx, &set, name)?;
+    let stored = crate::profile::keys_of(&set, ctx.secrets.as_ref(), name)?;
     let region = config::profile_region(&set, name, &ctx.env);
     crate::iam::Iam::connect(
         name,
         region.as_deref().unwrap_or(config::GLOBAL_STS_REGION),
-        stored.credentials(),
+        &stored,
     )?
     .user_name()
     .map_err(|e| {

@@ -4,14 +4,14 @@
 use crate::cmd::ProfileSel;
 use crate::config::{self, GLOBAL_STS_REGION};
 use crate::config_edit::{self, Kind};
+use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::iam::Iam;
+use crate::mfa::totp::Seed;
 use crate::secret::Secret;
 use crate::secrets::Item;
-use crate::session::{self, Ctx};
-use crate::totp::Seed;
+use crate::session;
 use crate::user_file::{Change, UserFile};
-use aws_sdk_sts::config::Credentials;
 
 /// Create, enable and store a virtual MFA device for the profile's IAM user, in one step.
 #[derive(clap::Args, Debug)]
@@ -60,10 +60,9 @@ pub struct PolicyArgs {
 /// The profile's keys and an IAM client signing with them.
 fn connect_with_keys(ctx: &Ctx, name: &str) -> Result<(Iam, config::ProfileSet), Error> {
     let set = config::load_profiles(&ctx.env)?;
-    let keys = session::profile_keys(ctx, &set, name)?;
-    let creds = keys.credentials();
+    let keys = crate::profile::keys_of(&set, ctx.secrets.as_ref(), name)?;
     let region = config::profile_region(&set, name, &ctx.env);
-    let iam = Iam::connect(name, region.as_deref().unwrap_or(GLOBAL_STS_REGION), creds)?;
+    let iam = Iam::connect(name, region.as_deref().unwrap_or(GLOBAL_STS_REGION), &keys)?;
     Ok((iam, set))
 }
 
@@ -73,6 +72,52 @@ fn two_codes(ctx: &Ctx, seed: &Seed) -> (u64, Secret, Secret) {
     let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
     let step = seed.step_at(now);
     (step, seed.code_for_step(step - 1), seed.code_for_step(step))
+}
+
+/// What `enroll` writes into [profile NAME]: `mfa_serial`, and `credential_process` unless the
+/// profile already runs mfa-session.
+struct ProfileEdit<'a> {
+    name: &'a str,
+    path: std::path::PathBuf,
+    process: Option<String>,
+}
+
+impl<'a> ProfileEdit<'a> {
+    fn new(ctx: &Ctx, set: &config::ProfileSet, name: &'a str) -> Self {
+        let has_process = set
+            .get_profile(name)
+            .and_then(|p| p.get("credential_process"))
+            .is_some_and(|c| c.contains("mfa-session"));
+        ProfileEdit {
+            name,
+            path: config::config_file_path(&ctx.env),
+            process: (!has_process).then(|| {
+                config_edit::credential_process_line(crate::paths::front_path().as_deref(), name)
+            }),
+        }
+    }
+
+    /// Checks the edit for `serial` (`ctx` None: nothing written), or makes it.
+    fn save(&self, serial: &str, ctx: Option<&Ctx>) -> Result<crate::user_file::Saved, Error> {
+        let mut pairs = vec![("mfa_serial", serial)];
+        if let Some(p) = &self.process {
+            pairs.insert(0, ("credential_process", p.as_str()));
+        }
+        let change = Change::Upsert {
+            name: self.name,
+            set: &pairs,
+            remove: &[],
+        };
+        let file = UserFile::load(&self.path, Kind::Config)?;
+        match ctx {
+            None => file.plan(&change).map(|_| crate::user_file::Saved {
+                path: self.path.clone(),
+                backup: None,
+                changed: false,
+            }),
+            Some(ctx) => file.edit(&change, ctx.clock.now()),
+        }
+    }
 }
 
 /// Creates → stores the seed → enables → configures → proves it with a first session. Undoes
@@ -89,26 +134,8 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     }
     // The config edit is planned (file read strictly, change checked) before any device exists,
     // so a file mfa-session cannot edit stops here, not after the device is enabled.
-    let config_path = config::config_file_path(&ctx.env);
-    let profile = set.get_profile(&name);
-    let has_process = profile
-        .and_then(|p| p.get("credential_process"))
-        .is_some_and(|c| c.contains("mfa-session"));
-    let process = config_edit::credential_process_line(crate::fast::front_path().as_deref(), &name);
-    let planned = |serial: &str| -> Result<(), Error> {
-        let mut pairs = vec![("mfa_serial", serial)];
-        if !has_process {
-            pairs.insert(0, ("credential_process", process.as_str()));
-        }
-        let change = Change::Upsert {
-            name: &name,
-            set: &pairs,
-            remove: &[],
-        };
-        UserFile::load(&config_path, Kind::Config)?.plan(&change)?;
-        Ok(())
-    };
-    planned("arn:aws:iam::123456789012:mfa/planned")?;
+    let edit = ProfileEdit::new(ctx, &set, &name);
+    edit.save("arn:aws:iam::123456789012:mfa/planned", None)?;
     let device = args.device_name.clone().unwrap_or_else(|| user.clone());
     let (serial, seed_text) = iam.create_virtual_mfa_device(&device)?;
     let undo = |err: Error| -> Error {
@@ -129,20 +156,9 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     let (step, c1, c2) = two_codes(ctx, &seed);
     iam.enable(&user, &serial, (&c1, &c2), false)
         .map_err(undo)?;
-    ctx.store.save_step(&serial, step);
+    crate::mfa::steps::save_step(&ctx.store, &serial, step);
 
-    let mut pairs = vec![("mfa_serial", serial.as_str())];
-    if !has_process {
-        pairs.insert(0, ("credential_process", process.as_str()));
-    }
-    let change = Change::Upsert {
-        name: &name,
-        set: &pairs,
-        remove: &[],
-    };
-    let saved = UserFile::load(&config_path, Kind::Config)
-        .and_then(|f| f.edit(&change, ctx.clock.now()))
-        .map_err(undo)?;
+    let saved = edit.save(&serial, Some(ctx)).map_err(undo)?;
     eprintln!(
         "mfa-session: enrolled {serial} for IAM user {user}; its seed is in {}; updated [profile {name}] in {}{}",
         ctx.secrets.name(),
@@ -158,7 +174,7 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     let first = session::obtain(ctx, &name)?;
     eprintln!(
         "mfa-session: first MFA session for profile '{name}' is valid until {}",
-        crate::cmd::env::rfc3339(first.session.expiration)
+        crate::env::rfc3339(first.session.expiration)
     );
     Ok(())
 }
@@ -187,7 +203,7 @@ pub fn resync(args: &ResyncArgs, ctx: &Ctx) -> Result<(), Error> {
     let user = iam.user_name()?;
     let (step, c1, c2) = two_codes(ctx, &seed);
     iam.enable(&user, &cfg.mfa_serial, (&c1, &c2), true)?;
-    ctx.store.save_step(&cfg.mfa_serial, step);
+    crate::mfa::steps::save_step(&ctx.store, &cfg.mfa_serial, step);
     eprintln!(
         "mfa-session: resynchronized {} for IAM user {user}",
         cfg.mfa_serial
@@ -225,14 +241,7 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
     // Who the user is, from the long-term keys (sts:GetCallerIdentity needs no permission).
     let user = connect_with_keys(ctx, &name)?.0.user_name()?;
     let s = session::obtain(ctx, &name)?.session;
-    let creds = Credentials::new(
-        &s.access_key_id,
-        s.secret_access_key.expose(),
-        Some(s.session_token.expose().to_owned()),
-        None,
-        "mfa-session-session",
-    );
-    let iam = Iam::connect(&name, cfg.sts_region(), creds)?;
+    let iam = Iam::connect_session(&name, cfg.sts_region(), &s)?;
     iam.deactivate(&user, &cfg.mfa_serial)?;
     iam.delete_virtual(&cfg.mfa_serial)?;
     ctx.secrets.delete(&name, Item::Seed)?;
@@ -249,36 +258,6 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
     Ok(())
 }
 
-/// The Force_MFA policy: self-management of credentials and MFA, and the deny without MFA.
-pub fn policy_document(account: &str, self_manage_only: bool) -> serde_json::Value {
-    let user = format!("arn:aws:iam::{account}:user/${{aws:username}}");
-    let mfa = format!("arn:aws:iam::{account}:mfa/${{aws:username}}");
-    let mut statements = vec![
-        serde_json::json!({"Sid": "AllowViewAccountInfo", "Effect": "Allow",
-            "Action": ["iam:ListVirtualMFADevices"], "Resource": "*"}),
-        serde_json::json!({"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow",
-            "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"], "Resource": mfa}),
-        serde_json::json!({"Sid": "AllowManageOwnUserMFA", "Effect": "Allow",
-            "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:GetUser",
-                       "iam:ListMFADevices", "iam:ResyncMFADevice"], "Resource": user}),
-    ];
-    if !self_manage_only {
-        statements.push(
-            serde_json::json!({"Sid": "AllowManageOwnCredentials", "Effect": "Allow",
-            "Action": ["iam:ChangePassword", "iam:GetLoginProfile", "iam:GetAccountPasswordPolicy",
-                       "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
-                       "iam:UpdateAccessKey"], "Resource": user}),
-        );
-        statements.push(serde_json::json!({"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
-            "NotAction": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice",
-                          "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
-                          "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"],
-            "Resource": "*",
-            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}));
-    }
-    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
-}
-
 /// Prints the policy.
 pub fn policy(args: &PolicyArgs, _ctx: &Ctx) -> Result<(), Error> {
     let account = match &args.account_id {
@@ -290,7 +269,7 @@ pub fn policy(args: &PolicyArgs, _ctx: &Ctx) -> Result<(), Error> {
         }
         None => "*",
     };
-    let doc = policy_document(account, args.self_manage_only);
+    let doc = crate::policy::document(account, args.self_manage_only);
     println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
     Ok(())
 }

@@ -11,43 +11,47 @@ pub mod prompt;
 pub mod seed;
 pub mod status;
 
-/// `--profile/-p`, shared by every command that works on one profile.
+/// `--profile/-p`: the one declaration of the flag, shared by every command.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ProfileArg {
-    /// The AWS profile (default: $AWS_PROFILE, else "default").
+    /// The AWS profile (default: $AWS_PROFILE).
     #[arg(short = 'p', long = "profile", value_name = "PROFILE")]
     pub profile: Option<String>,
 }
 
-/// A profile given as `PROFILE` or `-p/--profile PROFILE`, else `$AWS_PROFILE`.
+impl ProfileArg {
+    /// The profile named, else `AWS_PROFILE`, else `default`.
+    pub fn name(&self, env: &crate::env::Env) -> Result<String, crate::error::Error> {
+        let name = crate::profile::selected(self.profile.as_deref(), env);
+        crate::config_edit::ensure_profile_name(&name)?;
+        Ok(name)
+    }
+}
+
+/// A profile given as `PROFILE` or `-p/--profile PROFILE`, else `$AWS_PROFILE`: for the
+/// commands that manage one profile.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ProfileSel {
     /// The profile (or -p PROFILE; default: $AWS_PROFILE).
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", conflicts_with = "profile")]
     positional: Option<String>,
-    /// The profile.
-    #[arg(
-        short = 'p',
-        long = "profile",
-        value_name = "PROFILE",
-        conflicts_with = "positional"
-    )]
-    flag: Option<String>,
+    #[command(flatten)]
+    flag: ProfileArg,
 }
 
 impl ProfileSel {
     /// The profile named, or an error saying how to name one.
     pub fn resolve(&self, env: &crate::env::Env) -> Result<String, crate::error::Error> {
-        self.positional
-            .as_deref()
-            .or(self.flag.as_deref())
-            .or_else(|| env.get("AWS_PROFILE"))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                crate::error::Error::Config(
-                    "name the profile: `mfa-session COMMAND PROFILE` (or -p PROFILE, or set AWS_PROFILE)".into(),
-                )
-            })
-            .and_then(|name| crate::config_edit::ensure_profile_name(&name).map(|()| name))
+        let name = crate::profile::chosen(
+            self.positional.as_deref().or(self.flag.profile.as_deref()),
+            env,
+        )
+        .ok_or_else(|| {
+            crate::error::Error::Config(
+                "name the profile: `mfa-session COMMAND PROFILE` (or -p PROFILE, or set AWS_PROFILE)".into(),
+            )
+        })?;
+        crate::config_edit::ensure_profile_name(&name)?;
+        Ok(name)
     }
 }

@@ -2,11 +2,12 @@
 //! index file: no network, no keyring, no async runtime, no SDK config, no secrets.
 
 use crate::cache::Store;
-use crate::cmd::env::{PROFILE_VAR, rfc3339};
+use crate::cmd::env::PROFILE_VAR;
 use crate::cmd::status::human;
+use crate::ctx::Ctx;
+use crate::env::rfc3339;
 use crate::env::{Clock, Env};
 use crate::error::Error;
-use crate::session::Ctx;
 use chrono::{DateTime, Local, TimeDelta, Utc};
 
 /// The segment's template when `--format` gives none.
@@ -30,8 +31,8 @@ pub enum Color {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The profile (default: the one `exec`/`env` set in MFA_SESSION_PROFILE, else $AWS_PROFILE).
-    #[arg(short = 'p', long, value_name = "PROFILE")]
-    profile: Option<String>,
+    #[command(flatten)]
+    profile: super::ProfileArg,
     /// Template: {profile}, {left} (3h12m), {expires} (local HH:MM), {expiration} (RFC 3339),
     /// {warn} ("!" in the last 15 minutes). Expired sessions print "{profile} expired".
     #[arg(long, default_value = DEFAULT_FORMAT)]
@@ -86,7 +87,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         &ctx.env,
         &ctx.clock,
         &ctx.store,
-        args.profile.as_deref(),
+        args.profile.profile.as_deref(),
         &args.format,
         args.color,
     );

@@ -1,10 +1,10 @@
 //! `seed set|remove` and `code`: TOTP seeds in the OS keyring, and codes made from them.
 
+use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::mfa::totp::Seed;
 use crate::secret::Secret;
 use crate::secrets::Item;
-use crate::session::Ctx;
-use crate::totp::Seed;
 use std::io::{IsTerminal, Read};
 
 /// Manage the TOTP seed of a profile's virtual MFA device.

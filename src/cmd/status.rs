@@ -1,11 +1,11 @@
 //! `status`: the mfa-session profiles and their cached sessions. No network, no secrets.
 
 use crate::cache::Lookup;
-use crate::cmd::env::rfc3339;
 use crate::config;
+use crate::ctx::Ctx;
+use crate::env::rfc3339;
 use crate::error::Error;
 use crate::plan::{Action, plan};
-use crate::session::Ctx;
 use serde::Serialize;
 
 /// Show each mfa-session profile and how long its cached session has left.
@@ -27,7 +27,7 @@ struct Row {
     problem: Option<String>,
 }
 
-fn row(ctx: &Ctx, set: &aws_config::profile::ProfileSet, name: &str) -> Row {
+fn row(ctx: &Ctx, set: &config::ProfileSet, name: &str) -> Row {
     let mut r = Row {
         profile: name.to_owned(),
         mfa_serial: None,
@@ -36,9 +36,11 @@ fn row(ctx: &Ctx, set: &aws_config::profile::ProfileSet, name: &str) -> Row {
         seconds_left: None,
         problem: None,
     };
-    let resolved = config::resolve_profile(set, name, &ctx.env)
-        .and_then(|cfg| crate::session::cache_key(set, &cfg).map(|(key, _)| (cfg, key)));
-    let (cfg, key) = match resolved {
+    let resolved = crate::profile::locate(set, &ctx.env, name);
+    let crate::profile::Located {
+        cfg,
+        cache_key: key,
+    } = match resolved {
         Ok(x) => x,
         Err(e) => {
             r.state = "misconfigured";

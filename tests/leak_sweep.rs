@@ -37,27 +37,37 @@ fn no_secret_reaches_stderr_argv_or_stray_files() {
     );
     t.write_config(&format!("mfa_process = {process}\n"));
     let mut stderrs = Vec::new();
-    let mut keep = |o: Output| {
-        stderrs.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    // Every step must end as it should: a step that failed early proves nothing about leaks.
+    let mut keep_as = |want: i32, o: Output| {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(
+            o.status.code(),
+            Some(want),
+            "step {}: {err}",
+            stderrs.len() + 1
+        );
+        stderrs.push(err);
         o
     };
     // Success paths.
-    let creds = parse_process_output(&ok(&keep(run(&mut t.mfa(&[
-        "credential-process",
-        "-p",
-        "work",
-    ])))));
+    let creds = parse_process_output(&ok(&keep_as(
+        0,
+        run(&mut t.mfa(&["credential-process", "-p", "work"])),
+    )));
     let token = creds["SessionToken"].as_str().unwrap().to_owned();
     let secret = creds["SecretAccessKey"].as_str().unwrap().to_owned();
-    let exec_argv = ok(&keep(run(&mut t.mfa(&[
-        "exec",
-        "-p",
-        "work",
-        "--",
-        "sh",
-        "-c",
-        "tr '\\0' ' ' < /proc/$$/cmdline",
-    ]))));
+    let exec_argv = ok(&keep_as(
+        0,
+        run(&mut t.mfa(&[
+            "exec",
+            "-p",
+            "work",
+            "--",
+            "sh",
+            "-c",
+            "tr '\\0' ' ' < /proc/$$/cmdline",
+        ])),
+    ));
     for args in [
         &["env", "-p", "work"][..],
         &["status"],
@@ -65,44 +75,53 @@ fn no_secret_reaches_stderr_argv_or_stray_files() {
         &["list"],
         &["clear", "-p", "work"],
     ] {
-        keep(run(&mut t.mfa(args)));
+        keep_as(0, run(&mut t.mfa(args)));
     }
-    keep(with_stdin(
-        file_backend(t.mfa(&["seed", "set", "other"])),
-        SEED,
-    ));
-    keep(run(&mut file_backend(t.mfa(&["code", "other"]))));
-    keep(run(&mut file_backend(t.mfa(&["list"]))));
+    keep_as(
+        0,
+        with_stdin(file_backend(t.mfa(&["seed", "set", "other"])), SEED),
+    );
+    keep_as(0, run(&mut file_backend(t.mfa(&["code", "other"]))));
+    keep_as(0, run(&mut file_backend(t.mfa(&["list"]))));
     // Error paths, each with secrets in play.
-    keep(run(
-        file_backend(t.mfa(&["code", "other"])).env("MFA_SESSION_PASSPHRASE", "wrong")
-    ));
-    keep(with_stdin(
-        file_backend(t.mfa(&["seed", "set", "bad"])),
-        &format!("{SEED}!!"),
-    ));
-    keep(with_stdin(
-        file_backend(t.mfa(&["seed", "set", "bad"])),
-        "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=x",
-    ));
+    keep_as(
+        8,
+        run(file_backend(t.mfa(&["code", "other"])).env("MFA_SESSION_PASSPHRASE", "wrong")),
+    );
+    keep_as(
+        3,
+        with_stdin(
+            file_backend(t.mfa(&["seed", "set", "bad"])),
+            &format!("{SEED}!!"),
+        ),
+    );
+    keep_as(
+        3,
+        with_stdin(
+            file_backend(t.mfa(&["seed", "set", "bad"])),
+            "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=x",
+        ),
+    );
     t.write_config("mfa_process = printf 12345x\n");
-    keep(run(&mut t.mfa(&["credential-process", "-p", "work"])));
+    keep_as(4, run(&mut t.mfa(&["credential-process", "-p", "work"])));
     t.write_config("");
-    keep(run(&mut t.with_tty(
-        &["13579x", "1357 9", "24680"],
-        BIN,
-        &["credential-process", "-p", "work"],
-    )));
+    keep_as(
+        4,
+        run(&mut t.with_tty(
+            &["13579x", "1357 9", "24680"],
+            BIN,
+            &["credential-process", "-p", "work"],
+        )),
+    );
     configure(&t.key_id, serde_json::json!({"wrong_codes": ["999999"]}));
-    keep(run(&mut t.with_tty(
-        &["999999"],
-        BIN,
-        &["credential-process", "-p", "work"],
-    )));
+    keep_as(
+        4,
+        run(&mut t.with_tty(&["999999"], BIN, &["credential-process", "-p", "work"])),
+    );
     t.write_credentials(&format!(
         "[work-lt]\naws_secret_access_key = {LONG_TERM_SECRET}\n"
     ));
-    keep(run(&mut t.mfa(&["credential-process", "-p", "work"])));
+    keep_as(3, run(&mut t.mfa(&["credential-process", "-p", "work"])));
 
     let sentinels = [
         LONG_TERM_SECRET,

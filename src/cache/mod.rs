@@ -2,17 +2,20 @@
 //! directory, written atomically, guarded by a lock file so concurrent callers share one exchange.
 
 use crate::error::Error;
+
+mod index;
+mod lock;
 use crate::private_file::{self, DirError, ReadError, read_private_file};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
+pub use index::ProfileIndex;
+pub use lock::LockError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// Temporary credentials from `sts:GetSessionToken`, as cached.
 #[derive(Clone, Serialize, Deserialize)]
@@ -68,26 +71,6 @@ pub enum Lookup {
     Refused(String),
 }
 
-/// Why the lock could not be taken.
-#[derive(Debug)]
-pub enum LockError {
-    /// Another process held it for too long.
-    Busy(Error),
-    /// The cache directory cannot be used at all.
-    Unusable(Error),
-}
-
-/// What the shell prompt reads for a profile: which session it uses and when that expires.
-/// Kept apart from the session so the prompt never reads a secret.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
-pub struct ProfileIndex {
-    /// The cache key of the session.
-    pub key: String,
-    /// When that session expires.
-    pub expiration: DateTime<Utc>,
-}
-
 /// The cache: `sessions/` (one entry and one lock per key) and `profiles/` (prompt indexes).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -113,98 +96,22 @@ impl Store {
         }
     }
 
-    fn step_path(&self, mfa_serial: &str) -> PathBuf {
-        self.root.join("steps").join(key("step", mfa_serial))
+    /// The path of file `name` in our subdirectory `sub`.
+    pub fn private_path(&self, sub: &str, name: &str) -> PathBuf {
+        self.root.join(sub).join(name)
     }
 
-    /// The last TOTP time step whose code AWS accepted for this device (no secret in it).
-    pub fn last_step(&self, mfa_serial: &str) -> Option<u64> {
-        let bytes = read_private_file(&self.step_path(mfa_serial)).ok()?;
-        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
-    }
-
-    /// Remembers that the code of `step` was used for this device.
-    pub fn save_step(&self, mfa_serial: &str, step: u64) {
-        let dir = self.root.join("steps");
-        let result = self.ensure_private(&dir).and_then(|()| {
-            write_atomically(
-                &dir,
-                &self.step_path(mfa_serial),
-                step.to_string().as_bytes(),
-            )
-        });
-        if let Err(e) = result {
-            eprintln!("mfa-session: warning: used-code record not written: {e}");
-        }
+    /// Writes file `name` of our private subdirectory `sub` atomically, 0600.
+    pub fn write_private(&self, sub: &str, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let dir = self.root.join(sub);
+        self.ensure_private(&dir)?;
+        write_atomically(&dir, &dir.join(name), bytes)
     }
 
     /// Makes the root and `sub` private directories.
     fn ensure_private(&self, sub: &Path) -> Result<(), Error> {
         ensure_private_dir(&self.root, true)?;
         ensure_private_dir(sub, false)
-    }
-
-    fn index_path(&self, profile: &str) -> PathBuf {
-        let safe = profile
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-@+=,".contains(&b))
-            && !profile.starts_with('.');
-        let name = if safe {
-            profile.to_owned()
-        } else {
-            profile
-                .bytes()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                + ".x"
-        };
-        self.profiles.join(format!("{name}.json"))
-    }
-
-    /// The prompt index of `profile`, if any (a miss on anything odd, like a cache entry).
-    pub fn load_index(&self, profile: &str) -> Option<ProfileIndex> {
-        let bytes = read_private_file(&self.index_path(profile)).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    /// Points `profile`'s index at `index`, unless it already does (the cache-hit path pays one
-    /// small read). Failures only cost the prompt its segment: reported, never fatal.
-    pub fn ensure_index(&self, profile: &str, index: &ProfileIndex) {
-        if self.load_index(profile).as_ref() == Some(index) {
-            return;
-        }
-        let result = self.ensure_private(&self.profiles).and_then(|()| {
-            let bytes = serde_json::to_vec(index).expect("index serializes");
-            write_atomically(&self.profiles, &self.index_path(profile), &bytes)
-        });
-        if let Err(e) = result {
-            eprintln!("mfa-session: warning: prompt index not written: {e}");
-        }
-    }
-
-    /// Brings every profile index that points at `key` up to the new expiry (profiles that
-    /// share keys and device share the session).
-    fn refresh_indexes(&self, key: &str, expiration: DateTime<Utc>) {
-        for (name, mut idx) in self.indexes() {
-            if idx.key == key && idx.expiration != expiration {
-                idx.expiration = expiration;
-                let bytes = serde_json::to_vec(&idx).expect("index serializes");
-                let _ = write_atomically(&self.profiles, &self.profiles.join(name), &bytes);
-            }
-        }
-    }
-
-    /// Every prompt index, by file name.
-    fn indexes(&self) -> Vec<(String, ProfileIndex)> {
-        let Ok(dir) = fs::read_dir(&self.profiles) else {
-            return Vec::new();
-        };
-        dir.filter_map(|d| {
-            let path = d.ok()?.path();
-            let idx = serde_json::from_slice(&read_private_file(&path).ok()?).ok()?;
-            Some((path.file_name()?.to_str()?.to_owned(), idx))
-        })
-        .collect()
     }
 
     /// The directory holding the entries.
@@ -288,42 +195,6 @@ impl Store {
         out.sort_by(|a, b| a.1.profile.cmp(&b.1.profile));
         out
     }
-
-    /// Takes the exclusive lock of `key`, waiting up to `wait`. The kernel drops it when the
-    /// process ends, however it ends, so a crash never leaves a lock behind.
-    pub fn lock(&self, key: &str, wait: Duration) -> Result<File, LockError> {
-        self.ensure_private(&self.dir)
-            .map_err(LockError::Unusable)?;
-        let path = self.dir.join(format!("{key}.lock"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| LockError::Unusable(cache_error(&self.dir, &e)))?;
-        let start = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(LockError::Busy(Error::Cache(format!(
-                        "another mfa-session has held the lock {} for {}s: finish or cancel its MFA prompt, then retry",
-                        path.display(),
-                        wait.as_secs()
-                    ))));
-                }
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(LockError::Unusable(cache_error(&self.dir, &e)));
-                }
-            }
-        }
-    }
 }
 
 /// `private_file::ensure_private_dir` with the cache's messages: the root is repaired only when
@@ -361,6 +232,7 @@ fn cache_error(dir: &Path, e: &io::Error) -> Error {
 mod tests {
     use super::*;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::time::Duration;
 
     fn entry(exp: &str) -> Entry {
         Entry {

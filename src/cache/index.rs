@@ -1,0 +1,85 @@
+//! The prompt index: one tiny file per profile (`profiles/NAME.json`) naming its session's cache
+//! key and expiry, so the shell prompt reads no secret and no AWS file.
+
+use super::{Store, write_atomically};
+use crate::private_file::read_private_file;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::PathBuf;
+
+/// What the shell prompt reads for a profile: which session it uses and when that expires.
+/// Kept apart from the session so the prompt never reads a secret.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProfileIndex {
+    /// The cache key of the session.
+    pub key: String,
+    /// When that session expires.
+    pub expiration: DateTime<Utc>,
+}
+
+impl Store {
+    fn index_path(&self, profile: &str) -> PathBuf {
+        let safe = profile
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@+=,".contains(&b))
+            && !profile.starts_with('.');
+        let name = if safe {
+            profile.to_owned()
+        } else {
+            profile
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                + ".x"
+        };
+        self.profiles.join(format!("{name}.json"))
+    }
+
+    /// The prompt index of `profile`, if any (a miss on anything odd, like a cache entry).
+    pub fn load_index(&self, profile: &str) -> Option<ProfileIndex> {
+        let bytes = read_private_file(&self.index_path(profile)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Points `profile`'s index at `index`, unless it already does (the cache-hit path pays one
+    /// small read). Failures only cost the prompt its segment: reported, never fatal.
+    pub fn ensure_index(&self, profile: &str, index: &ProfileIndex) {
+        if self.load_index(profile).as_ref() == Some(index) {
+            return;
+        }
+        let result = self.ensure_private(&self.profiles).and_then(|()| {
+            let bytes = serde_json::to_vec(index).expect("index serializes");
+            write_atomically(&self.profiles, &self.index_path(profile), &bytes)
+        });
+        if let Err(e) = result {
+            eprintln!("mfa-session: warning: prompt index not written: {e}");
+        }
+    }
+
+    /// Brings every profile index that points at `key` up to the new expiry (profiles that
+    /// share keys and device share the session).
+    pub(super) fn refresh_indexes(&self, key: &str, expiration: DateTime<Utc>) {
+        for (name, mut idx) in self.indexes() {
+            if idx.key == key && idx.expiration != expiration {
+                idx.expiration = expiration;
+                let bytes = serde_json::to_vec(&idx).expect("index serializes");
+                let _ = write_atomically(&self.profiles, &self.profiles.join(name), &bytes);
+            }
+        }
+    }
+
+    /// Every prompt index, by file name.
+    pub(super) fn indexes(&self) -> Vec<(String, ProfileIndex)> {
+        let Ok(dir) = fs::read_dir(&self.profiles) else {
+            return Vec::new();
+        };
+        dir.filter_map(|d| {
+            let path = d.ok()?.path();
+            let idx = serde_json::from_slice(&read_private_file(&path).ok()?).ok()?;
+            Some((path.file_name()?.to_str()?.to_owned(), idx))
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,127 @@
+//! The `mfa_process` code source: a command whose stdout is the code, run under one deadline.
+
+use super::{Code, IN_PROCESS_VAR, Origin};
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::tty::parse_code;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `mfa_process` with `sh -c` (like aws-vault); its stdout is the code. Logged by its
+/// program name only.
+pub fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
+    let program = cmd
+        .split_whitespace()
+        .next()
+        .unwrap_or("mfa_process")
+        .to_owned();
+    let fail = |why: String| Error::MfaCode(format!("mfa_process ({program}) {why}"));
+    let child = spawn(cmd)
+        .map_err(|e| fail(format!("could not start ({}): check the command", e.kind())))?;
+    let (status, out) = finish(child, timeout).map_err(|e| match e {
+        None => fail(format!(
+            "gave no code within {}s: check that it does not wait for input or leave a process running",
+            timeout.as_secs()
+        )),
+        Some(e) => fail(e.to_string()),
+    })?;
+    let out = Secret::new(String::from_utf8_lossy(&out).into_owned());
+    if !status.success() {
+        return Err(fail(format!(
+            "failed ({status}): run it by hand to see why"
+        )));
+    }
+    let value = parse_code(out.expose())
+        .map_err(|_| fail("did not print a 6-digit code: make it print only the code".into()))?;
+    Ok(Code {
+        value,
+        origin: Origin::Process,
+    })
+}
+
+/// Starts `sh -c cmd` in a process group of its own (so the deadline kills whatever it started
+/// too), with stdout piped, no stdin, and none of our secret variables.
+fn spawn(cmd: &str) -> std::io::Result<Child> {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .env(IN_PROCESS_VAR, "1")
+        .process_group(0);
+    for k in crate::env::SECRET_VARS {
+        command.env_remove(k);
+    }
+    die_with_parent(&mut command);
+    command.spawn()
+}
+
+/// Waits for the command to exit and close its output, under one deadline: a background process
+/// it left holding the pipe open does not extend it. At the deadline the whole group is killed
+/// and the error is `None`.
+fn finish(
+    mut child: Child,
+    timeout: Duration,
+) -> Result<(ExitStatus, Vec<u8>), Option<std::io::Error>> {
+    let mut stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.by_ref().take(4096).read_to_end(&mut out);
+        let _ = tx.send(out);
+    });
+    let deadline = Instant::now() + timeout;
+    let kill_group = |child: &mut Child| {
+        let group = i32::try_from(child.id()).map_or(0, |pid| -pid);
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(Some)? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            kill_group(&mut child);
+            return Err(None);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(out) => Ok((status, out)),
+        Err(_) => {
+            kill_group(&mut child);
+            Err(None)
+        }
+    }
+}
+
+/// If we are killed (the caller gave up, SIGKILL), the command dies too instead of living on as
+/// an orphan that still touches a YubiKey or a counter. Linux only; elsewhere the timeout bounds it.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    let parent = i32::try_from(std::process::id()).unwrap_or(0);
+    // SAFETY: the closure runs in the child between fork and exec and calls only prctl(2) and
+    // getppid(2), both async-signal-safe; it allocates nothing and touches no shared state.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl: then nobody wants the code.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
