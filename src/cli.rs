@@ -1,9 +1,9 @@
 //! The full command line (clap): every command, run by the `mfa-session-full` binary, which the
 //! `mfa-session` front execs for anything its cache-hit path does not serve.
 
-use crate::{cache, cmd, env, error, secret, secrets, sts};
+use crate::{cache, cmd, env, error, secret, secret_store, sts};
 use clap::{CommandFactory, Parser, Subcommand};
-use error::{Code, Error};
+use error::{Error, Exit};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -50,19 +50,19 @@ const DEFAULT_PROMPT_TIMEOUT: u64 = 55;
 
 /// Where secrets live: `MFA_SESSION_BACKEND=keyring` (default) or `file` (an age-encrypted file at
 /// `MFA_SESSION_SECRETS_FILE`, else `$XDG_DATA_HOME/mfa-session/secrets.age`).
-fn secret_store(env: &env::Env) -> Result<Box<dyn secrets::SecretStore>, Error> {
+fn secret_store(env: &env::Env) -> Result<Box<dyn secret_store::SecretStore>, Error> {
     match env.get("MFA_SESSION_BACKEND").unwrap_or("keyring") {
-        "keyring" => Ok(Box::new(secrets::Keyring::platform())),
+        "keyring" => Ok(Box::new(secret_store::Keyring::platform())),
         "file" => {
             let source = match (
                 env.get("MFA_SESSION_PASSPHRASE"),
                 crate::paths::passphrase_file(env)?,
             ) {
-                (Some(p), _) => secrets::Passphrase::Value(secret::Secret::new(p)),
-                (None, Some(f)) => secrets::Passphrase::File(f),
-                (None, None) => secrets::Passphrase::Terminal,
+                (Some(p), _) => secret_store::Passphrase::Value(secret::Secret::new(p)),
+                (None, Some(f)) => secret_store::Passphrase::File(f),
+                (None, None) => secret_store::Passphrase::Terminal,
             };
-            Ok(Box::new(secrets::EncryptedFile::new(
+            Ok(Box::new(secret_store::EncryptedFile::new(
                 crate::paths::secrets_file(env)?,
                 source,
             )))
@@ -136,7 +136,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
-        Ok(()) => Code::Ok.into(),
+        Ok(()) => Exit::Ok.into(),
         Err(err) => {
             eprintln!("mfa-session: error: {err}");
             error::code_of(&err).into()

@@ -5,7 +5,7 @@ use crate::cache::Store;
 use crate::env::{Clock, Env};
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::secrets::SecretStore;
+use crate::secret_store::SecretStore;
 use crate::sts::Exchange;
 use crate::tty::PromptInfo;
 use std::time::Duration;

@@ -61,6 +61,19 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Formats seconds as `3h12m`, `12m`, `45s`.
+pub fn human(secs: i64) -> String {
+    match secs {
+        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Set by `exec` and `env` in the child's environment: the profile whose session it holds (the
+/// prompt shows it; a nested `exec` of another profile is refused).
+pub const PROFILE_VAR: &str = "MFA_SESSION_PROFILE";
+
 /// Where "now" comes from: the system clock, or a fixed instant in tests.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
@@ -87,5 +100,16 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         #[allow(clippy::disallowed_methods)] // the one place the wall clock is read
         self.fixed.unwrap_or_else(Utc::now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_durations() {
+        assert_eq!(super::human(11_520), "3h12m");
+        assert_eq!(super::human(3600), "1h00m");
+        assert_eq!(super::human(600), "10m");
+        assert_eq!(super::human(59), "59s");
     }
 }

@@ -35,7 +35,7 @@ pub enum Error {
 /// Exit codes. Stable: scripts may branch on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Code {
+pub enum Exit {
     /// Success.
     Ok = 0,
     /// An unexpected failure (I/O and the like).
@@ -58,22 +58,22 @@ pub enum Code {
     Exec = 127,
 }
 
-impl From<Code> for ExitCode {
-    fn from(c: Code) -> Self {
+impl From<Exit> for ExitCode {
+    fn from(c: Exit) -> Self {
         ExitCode::from(c as u8)
     }
 }
 
 /// The exit code for an error.
-pub fn code_of(err: &Error) -> Code {
+pub fn code_of(err: &Error) -> Exit {
     match err {
-        Error::Config(_) => Code::Config,
-        Error::MfaCode(_) | Error::MfaRejected(_) => Code::Mfa,
-        Error::Denied(_) => Code::Denied,
-        Error::Unavailable(_) => Code::Unavailable,
-        Error::Cache(_) => Code::Cache,
-        Error::Exec(_) => Code::Exec,
-        Error::Keyring(_) => Code::Keyring,
+        Error::Config(_) => Exit::Config,
+        Error::MfaCode(_) | Error::MfaRejected(_) => Exit::Mfa,
+        Error::Denied(_) => Exit::Denied,
+        Error::Unavailable(_) => Exit::Unavailable,
+        Error::Cache(_) => Exit::Cache,
+        Error::Exec(_) => Exit::Exec,
+        Error::Keyring(_) => Exit::Keyring,
     }
 }
 
@@ -83,8 +83,8 @@ mod tests {
 
     #[test]
     fn each_kind_has_its_exit_code() {
-        assert_eq!(code_of(&Error::Denied("no".into())), Code::Denied);
-        assert_eq!(code_of(&Error::MfaRejected("no".into())), Code::Mfa);
+        assert_eq!(code_of(&Error::Denied("no".into())), Exit::Denied);
+        assert_eq!(code_of(&Error::MfaRejected("no".into())), Exit::Mfa);
         assert_eq!(code_of(&Error::Keyring("no".into())) as u8, 8);
         assert_eq!(Error::Config("one line".into()).to_string(), "one line");
     }

@@ -202,57 +202,57 @@ impl Iam {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Code;
+    use crate::error::Exit;
 
     #[test]
     fn every_error_code_iam_answers_has_its_line_and_exit_code() {
-        let table: &[(&str, &str, Code, &str)] = &[
+        let table: &[(&str, &str, Exit, &str)] = &[
             (
                 "CreateVirtualMFADevice",
                 "AccessDenied",
-                Code::Denied,
+                Exit::Denied,
                 "statement AllowManageOwnVirtualMFADevice of `mfa-session policy`",
             ),
             (
                 "EnableMFADevice",
                 "AccessDeniedException",
-                Code::Denied,
+                Exit::Denied,
                 "statement AllowManageOwnUserMFA",
             ),
             (
                 "CreateVirtualMFADevice",
                 "EntityAlreadyExists",
-                Code::Config,
+                Exit::Config,
                 "pass --device-name NAME",
             ),
             (
                 "EnableMFADevice",
                 "InvalidAuthenticationCode",
-                Code::Mfa,
+                Exit::Mfa,
                 "clock may be off",
             ),
             (
                 "DeactivateMFADevice",
                 "NoSuchEntity",
-                Code::Config,
+                Exit::Config,
                 "iam:DeactivateMFADevice: m (check mfa_serial)",
             ),
             (
                 "GetCallerIdentity",
                 "InvalidClientTokenId",
-                Code::Denied,
+                Exit::Denied,
                 "(InvalidClientTokenId): store the right keys",
             ),
             (
                 "GetCallerIdentity",
                 "SignatureDoesNotMatch",
-                Code::Denied,
+                Exit::Denied,
                 "(SignatureDoesNotMatch)",
             ),
             (
                 "ListMFADevices",
                 "ServiceFailure",
-                Code::Unavailable,
+                Exit::Unavailable,
                 "iam:ListMFADevices failed (ServiceFailure: m)",
             ),
         ];

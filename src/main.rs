@@ -1,5 +1,5 @@
 //! `mfa-session`: the front. Serves cache hits itself; execs `mfa-session-full` for the rest.
 
 fn main() -> std::process::ExitCode {
-    mfa_session::fast::main()
+    mfa_session::front::main()
 }

@@ -7,7 +7,7 @@ use crate::config::{self, KeySource, LongTermKeys, ProfileConfig, ProfileSet};
 use crate::env::Env;
 use crate::error::Error;
 use crate::secret::{Secret, mask_key_id};
-use crate::secrets::{Item, SecretStore};
+use crate::secret_store::{Item, SecretStore};
 
 /// A profile mfa-session serves, located: its settings and the key of its cached session.
 #[derive(Debug, Clone)]
@@ -146,7 +146,8 @@ mod tests {
             cache::key("AKIAKEYRING", "arn:aws:iam::123456789012:mfa/a")
         );
         // The keyring is not touched by locate: the mock store is empty, and asking for the keys fails.
-        let store = crate::secrets::Keyring::with_store(keyring_core::mock::Store::new().unwrap());
+        let store =
+            crate::secret_store::Keyring::with_store(keyring_core::mock::Store::new().unwrap());
         let err = long_term_keys(&set, &r.cfg, &store)
             .unwrap_err()
             .to_string();

@@ -244,7 +244,7 @@ mod tests {
             verbose: false,
             sts: Box::new(FakeSts(calls.clone())),
             codes: Box::new(FakeCode),
-            secrets: Box::new(crate::secrets::Keyring::with_store(
+            secrets: Box::new(crate::secret_store::Keyring::with_store(
                 keyring_core::mock::Store::new().unwrap(),
             )),
             sleep: |_| {},

@@ -223,7 +223,7 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Code;
+    use crate::error::Exit;
 
     #[test]
     fn every_error_code_sts_answers_has_its_line_and_exit_code() {
@@ -234,59 +234,59 @@ mod tests {
             serial: "arn:aws:iam::123456789012:mfa/a",
             profile: "work",
         };
-        let table: &[(&str, &str, Code, &str)] = &[
+        let table: &[(&str, &str, Exit, &str)] = &[
             (
                 "AccessDenied",
                 "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-                Code::Mfa,
+                Exit::Mfa,
                 "AWS rejected the MFA code for arn:aws:iam::123456789012:mfa/a",
             ),
             (
                 "AccessDenied",
                 "not authorized",
-                Code::Denied,
+                Exit::Denied,
                 "allow sts:GetSessionToken",
             ),
             (
                 "InvalidClientTokenId",
                 "",
-                Code::Denied,
+                Exit::Denied,
                 "AWS does not know access key ****ABCD of profile 'lt'",
             ),
             (
                 "SignatureDoesNotMatch",
                 "",
-                Code::Denied,
+                Exit::Denied,
                 "does not match access key ****ABCD",
             ),
             (
                 "Throttling",
                 "",
-                Code::Unavailable,
+                Exit::Unavailable,
                 "throttling requests (Throttling)",
             ),
             (
                 "ThrottlingException",
                 "",
-                Code::Unavailable,
+                Exit::Unavailable,
                 "(ThrottlingException)",
             ),
             (
                 "RequestLimitExceeded",
                 "",
-                Code::Unavailable,
+                Exit::Unavailable,
                 "(RequestLimitExceeded)",
             ),
             (
                 "ValidationError",
                 "bad duration",
-                Code::Config,
+                Exit::Config,
                 "profile 'work' (bad duration): check mfa_serial",
             ),
             (
                 "InternalFailure",
                 "oops",
-                Code::Unavailable,
+                Exit::Unavailable,
                 "failed (InternalFailure: oops)",
             ),
         ];

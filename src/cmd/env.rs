@@ -6,8 +6,7 @@ use crate::env::rfc3339;
 use crate::error::Error;
 use crate::session::{Resolved, obtain};
 
-/// The variable naming the profile whose session is in the environment.
-pub const PROFILE_VAR: &str = "MFA_SESSION_PROFILE";
+use crate::env::PROFILE_VAR;
 
 /// Variables removed from a session's environment: each would override or confuse it.
 pub const CLEARED: &[&str] = &[

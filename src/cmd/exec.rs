@@ -1,8 +1,9 @@
 //! `exec`: run a command with the session in its environment, replacing this process.
 
 use crate::cmd::ProfileArg;
-use crate::cmd::env::{CLEARED, PROFILE_VAR, session_vars};
+use crate::cmd::env::{CLEARED, session_vars};
 use crate::ctx::Ctx;
+use crate::env::PROFILE_VAR;
 use crate::error::Error;
 use crate::session::obtain;
 use std::ffi::OsString;

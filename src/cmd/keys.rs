@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::plaintext;
 use crate::profile::stored_keys;
 use crate::secret::{Secret, mask_key_id};
-use crate::secrets::Item;
+use crate::secret_store::Item;
 use crate::user_file::{Change, UserFile};
 use serde::Serialize;
 

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::iam::Iam;
 use crate::mfa::totp::Seed;
 use crate::secret::Secret;
-use crate::secrets::Item;
+use crate::secret_store::Item;
 use crate::session;
 use crate::user_file::{Change, UserFile};
 

@@ -2,11 +2,10 @@
 //! index file: no network, no keyring, no async runtime, no SDK config, no secrets.
 
 use crate::cache::Store;
-use crate::cmd::env::PROFILE_VAR;
-use crate::cmd::status::human;
 use crate::ctx::Ctx;
 use crate::env::rfc3339;
 use crate::env::{Clock, Env};
+use crate::env::{PROFILE_VAR, human};
 use crate::error::Error;
 use chrono::{DateTime, Local, TimeDelta, Utc};
 

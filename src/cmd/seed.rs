@@ -4,7 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::mfa::totp::Seed;
 use crate::secret::Secret;
-use crate::secrets::Item;
+use crate::secret_store::Item;
 use std::io::{IsTerminal, Read};
 
 /// Manage the TOTP seed of a profile's virtual MFA device.

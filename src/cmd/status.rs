@@ -63,15 +63,6 @@ fn row(ctx: &Ctx, set: &config::ProfileSet, name: &str) -> Row {
     r
 }
 
-/// Formats seconds as `3h12m`, `12m`, `45s`.
-pub fn human(secs: i64) -> String {
-    match secs {
-        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
 /// Prints the table (or JSON) on stdout.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let set = config::load_profiles(&ctx.env)?;
@@ -98,21 +89,10 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         let left = r
             .seconds_left
             .filter(|s| *s > 0)
-            .map(human)
+            .map(crate::env::human)
             .unwrap_or_else(|| "-".into());
         let device = r.mfa_serial.or(r.problem).unwrap_or_default();
         println!("{:<20} {:<14} {:<10} {device}", r.profile, r.state, left);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn human_durations() {
-        assert_eq!(super::human(11_520), "3h12m");
-        assert_eq!(super::human(3600), "1h00m");
-        assert_eq!(super::human(600), "10m");
-        assert_eq!(super::human(59), "59s");
-    }
 }

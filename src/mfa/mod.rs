@@ -5,7 +5,7 @@ use crate::config::ProfileConfig;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::secrets::Item;
+use crate::secret_store::Item;
 use crate::tty::PromptInfo;
 use source::{Choice, SeedLookup, Source};
 use std::time::Duration;
@@ -33,7 +33,7 @@ pub enum Origin {
 
 /// An MFA code and its origin.
 #[derive(Debug)]
-pub struct Code {
+pub struct OneTimeCode {
     /// The six digits.
     pub value: Secret,
     /// Where they came from.
@@ -41,7 +41,7 @@ pub struct Code {
 }
 
 /// Gets a code for the profile's device from the first source that has one (`source::choose`).
-pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<Code, Error> {
+pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
     let forced = cfg.code_source;
     let name = &cfg.name;
     let (lookup, seed) = if source::looks_up_seed(forced) {
@@ -74,7 +74,7 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<Code, Error> {
                 mfa_serial: &cfg.mfa_serial,
                 timeout: ctx.prompt_timeout,
             };
-            Ok(Code {
+            Ok(OneTimeCode {
                 value: ctx.codes.code(&info)?,
                 origin: Origin::Typed,
             })
@@ -91,7 +91,7 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<Code, Error> {
 
 /// The code of the current step, unless that step's code was already used for this device:
 /// AWS accepts each code once, so then the next step's code, after waiting for it.
-fn generated(ctx: &Ctx, cfg: &ProfileConfig, seed: &Seed) -> Result<Code, Error> {
+fn generated(ctx: &Ctx, cfg: &ProfileConfig, seed: &Seed) -> Result<OneTimeCode, Error> {
     let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
     let mut step = seed.step_at(now);
     if let Some(last) = steps::last_step(&ctx.store, &cfg.mfa_serial)
@@ -114,21 +114,21 @@ fn generated(ctx: &Ctx, cfg: &ProfileConfig, seed: &Seed) -> Result<Code, Error>
         (ctx.sleep)(Duration::from_secs(wait));
         step = last + 1;
     }
-    Ok(Code {
+    Ok(OneTimeCode {
         value: seed.code_for_step(step),
         origin: Origin::Generated(step),
     })
 }
 
 /// After AWS accepted a generated code: remember its step so it is never sent again.
-pub fn record_use(ctx: &Ctx, cfg: &ProfileConfig, code: &Code) {
+pub fn record_use(ctx: &Ctx, cfg: &ProfileConfig, code: &OneTimeCode) {
     if let Origin::Generated(step) = code.origin {
         steps::save_step(&ctx.store, &cfg.mfa_serial, step);
     }
 }
 
 /// AWS's refusal of a generated code most often means clock skew; say so.
-pub fn explain_rejection(err: Error, cfg: &ProfileConfig, code: &Code) -> Error {
+pub fn explain_rejection(err: Error, cfg: &ProfileConfig, code: &OneTimeCode) -> Error {
     match (err, code.origin) {
         (Error::MfaRejected(_), Origin::Generated(_)) => Error::MfaRejected(format!(
             "AWS rejected the code generated from the stored seed for {}: this clock may be off by more than about 30 s (sync it: timedatectl set-ntp true), or the seed is not this device's (`mfa-session seed set {}`)",

@@ -1,6 +1,6 @@
 //! The `mfa_process` code source: a command whose stdout is the code, run under one deadline.
 
-use super::{Code, IN_PROCESS_VAR, Origin};
+use super::{IN_PROCESS_VAR, OneTimeCode, Origin};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::tty::parse_code;
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Runs `mfa_process` with `sh -c` (like aws-vault); its stdout is the code. Logged by its
 /// program name only.
-pub fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
+pub fn run_process(cmd: &str, timeout: Duration) -> Result<OneTimeCode, Error> {
     let program = cmd
         .split_whitespace()
         .next()
@@ -35,7 +35,7 @@ pub fn run_process(cmd: &str, timeout: Duration) -> Result<Code, Error> {
     }
     let value = parse_code(out.expose())
         .map_err(|_| fail("did not print a 6-digit code: make it print only the code".into()))?;
-    Ok(Code {
+    Ok(OneTimeCode {
         value,
         origin: Origin::Process,
     })

@@ -13,7 +13,7 @@ use crate::cache::Store;
 use crate::cmd::credential_process::render;
 use crate::cmd::prompt::{Color, show};
 use crate::env::{Clock, Env};
-use crate::error::Code;
+use crate::error::Exit;
 use crate::profile::selected as selected_profile;
 use crate::session::from_cache;
 use std::ffi::OsString;
@@ -69,7 +69,7 @@ fn serve(fast: Fast<'_>) -> Option<ExitCode> {
             color,
         ),
     }
-    Some(Code::Ok.into())
+    Some(Exit::Ok.into())
 }
 
 /// The plain forms only: `credential-process [-p|--profile NAME]` and `prompt` with any of
@@ -143,7 +143,7 @@ fn exec_full(args: &[OsString]) -> ExitCode {
     eprintln!(
         "mfa-session: error: {err} (mfa-session runs it for all but cache hits): install both binaries side by side with `cargo install --locked --path .`"
     );
-    Code::Config.into()
+    Exit::Config.into()
 }
 
 #[cfg(test)]
