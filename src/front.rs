@@ -53,8 +53,8 @@ fn serve(fast: Fast<'_>) -> Option<ExitCode> {
     match fast {
         Fast::Process { profile } => {
             let name = selected_profile(profile, &env);
-            let resolved = from_cache(&env, &clock, &store, &name)?;
-            println!("{}", render(&resolved.session));
+            let session = from_cache(&env, &clock, &store, &name)?;
+            println!("{}", render(&session));
         }
         Fast::Prompt {
             profile,

@@ -15,6 +15,7 @@ pub mod config_edit;
 pub mod ctx;
 pub mod env;
 pub mod error;
+pub mod fingerprint;
 pub mod front;
 pub mod iam;
 pub mod mfa;

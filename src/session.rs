@@ -1,10 +1,11 @@
 //! The provider chain: cache → long-term keys → MFA code → STS, under one lock per cache key.
 
-use crate::cache::{self, Entry, Lookup, ProfileIndex, Session, Store};
+use crate::cache::{self, Entry, HitCheck, Lookup, ProfileIndex, Session, Store};
 use crate::config::{self, ProfileConfig};
 use crate::ctx::Ctx;
 use crate::env::{Clock, Env};
 use crate::error::Error;
+use crate::fingerprint::Fingerprint;
 use crate::mfa;
 use crate::plan::{Action, plan};
 use crate::profile;
@@ -28,11 +29,15 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
             "mfa-session was started by an mfa_process command, which would loop: mfa_process must print a code without calling AWS through mfa-session".into(),
         ));
     }
+    // Taken before the files are read: a change made while we read them shows next time.
+    let seen = Fingerprint::current(&ctx.env);
     let set = config::load_profiles(&ctx.env)?;
     let profile::Located { cfg, cache_key } = profile::locate(&set, &ctx.env, name)?;
     let key = cache_key.as_str();
+    let index =
+        |session: &Session| index_in(&ctx.store, &cfg, key, session, &seen, ctx.clock.now());
     if let Ok(session) = cached(ctx, key, &cfg, true) {
-        index(ctx, &cfg.name, key, &session);
+        index(&session);
         return Ok(Resolved { cfg, session });
     }
     let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
@@ -48,7 +53,7 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
     // Whoever held the lock before us may have just made the session we need.
     let fallback = match cached(ctx, key, &cfg, false) {
         Ok(session) => {
-            index(ctx, &cfg.name, key, &session);
+            index(&session);
             return Ok(Resolved { cfg, session });
         }
         Err(fallback) => fallback,
@@ -67,7 +72,7 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         Err(e) => return Err(e),
     };
     match ctx.store.save(key, &session) {
-        Ok(()) => index(ctx, &cfg.name, key, &session.session),
+        Ok(()) => index(&session.session),
         // The session is valid: hand it out, and say why the next call will ask again.
         Err(e) => eprintln!("mfa-session: warning: session not cached: {e}"),
     }
@@ -103,17 +108,26 @@ fn exchange(ctx: &Ctx, set: &config::ProfileSet, cfg: &ProfileConfig) -> Result<
     })
 }
 
-/// Lets the shell prompt find this profile's session without reading it.
-fn index(ctx: &Ctx, profile: &str, key: &str, session: &Session) {
-    index_in(&ctx.store, profile, key, session);
-}
-
-fn index_in(store: &Store, profile: &str, key: &str, session: &Session) {
+/// Points the profile's index at its session: for the shell prompt, and (when the AWS files
+/// have settled) with what the profile resolved to, for the next cache hit to skip them.
+fn index_in(
+    store: &Store,
+    cfg: &ProfileConfig,
+    key: &str,
+    session: &Session,
+    seen: &Fingerprint,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     let idx = ProfileIndex {
         key: key.to_owned(),
         expiration: session.expiration,
+        hit: seen.settled(now).then(|| HitCheck {
+            mfa_serial: cfg.mfa_serial.clone(),
+            duration_seconds: cfg.duration_seconds,
+            fingerprint: seen.clone(),
+        }),
     };
-    store.ensure_index(profile, &idx);
+    store.ensure_index(&cfg.name, &idx);
 }
 
 /// A cached entry that may be handed out now: this device's, and outside the refresh margin.
@@ -125,10 +139,14 @@ fn fresh(e: &Entry, cfg: &ProfileConfig, now: chrono::DateTime<chrono::Utc>) -> 
 /// The session for profile `name` when the cache holds a fresh one and there is nothing to say
 /// about it: what `obtain` returns first, with no lock, keyring, terminal or SDK. Anything else
 /// (miss, stale, refused, misconfigured) is `None`, for `obtain` to handle and explain.
-pub fn from_cache(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option<Resolved> {
+pub fn from_cache(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option<Session> {
     if env.get(mfa::IN_PROCESS_VAR).is_some() {
         return None;
     }
+    if let Some(session) = flat_hit(env, clock, store, name) {
+        return Some(session);
+    }
+    let seen = Fingerprint::current(env);
     let set = config::load_profiles(env).ok()?;
     let profile::Located {
         cfg,
@@ -136,11 +154,31 @@ pub fn from_cache(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option
     } = profile::locate(&set, env, name).ok()?;
     match store.load(&key) {
         Lookup::Hit(e) if fresh(&e, &cfg, clock.now()) => {
-            index_in(store, &cfg.name, &key, &e.session);
-            Some(Resolved {
-                cfg,
-                session: e.session,
-            })
+            index_in(store, &cfg, &key, &e.session, &seen, clock.now());
+            Some(e.session)
+        }
+        _ => None,
+    }
+}
+
+/// A hit without reading the AWS files: the profile's index says what it resolved to, and its
+/// fingerprint proves the files and variables it was resolved from are unchanged.
+fn flat_hit(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option<Session> {
+    let idx = store.load_index(name)?;
+    let check = idx.hit?;
+    if check.fingerprint != Fingerprint::current(env) {
+        return None;
+    }
+    match store.load(&idx.key) {
+        Lookup::Hit(e)
+            if e.mfa_serial == check.mfa_serial
+                && plan(
+                    Some(e.session.expiration),
+                    clock.now(),
+                    check.duration_seconds,
+                ) == Action::UseCache =>
+        {
+            Some(e.session)
         }
         _ => None,
     }
@@ -249,6 +287,51 @@ mod tests {
             )),
             sleep: |_| {},
         }
+    }
+
+    #[test]
+    fn a_hit_whose_fingerprint_matches_is_served_without_the_aws_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("no-such-config");
+        let env = Env::from_pairs([
+            ("AWS_CONFIG_FILE", missing.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", missing.to_str().unwrap()),
+        ]);
+        let store = Store::new(&tmp.path().join("cache"));
+        let serial = "arn:aws:iam::123456789012:mfa/a";
+        let session = Session {
+            access_key_id: "ASIAFLAT".into(),
+            secret_access_key: crate::secret::Secret::new("s"),
+            session_token: crate::secret::Secret::new("t"),
+            expiration: "2026-01-01T12:00:00Z".parse().unwrap(),
+            account_id: None,
+        };
+        let entry = Entry {
+            version: 1,
+            mfa_serial: serial.into(),
+            source_key: "****".into(),
+            profile: "work".into(),
+            session,
+        };
+        store.save("k1", &entry).unwrap();
+        let clock = Clock::fixed("2026-01-01T00:00:00Z".parse().unwrap());
+        let mut idx = ProfileIndex {
+            key: "k1".into(),
+            expiration: entry.session.expiration,
+            hit: Some(HitCheck {
+                mfa_serial: serial.into(),
+                duration_seconds: 43_200,
+                fingerprint: Fingerprint::current(&env),
+            }),
+        };
+        store.ensure_index("work", &idx);
+        // The profile is in no file: only the index can have served it.
+        let served = from_cache(&env, &clock, &store, "work").expect("a flat hit");
+        assert_eq!(served.access_key_id, "ASIAFLAT");
+        // Another device recorded: no hit.
+        idx.hit.as_mut().unwrap().mfa_serial = "arn:aws:iam::123456789012:mfa/b".into();
+        store.ensure_index("work", &idx);
+        assert!(from_cache(&env, &clock, &store, "work").is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! key and expiry, so the shell prompt reads no secret and no AWS file.
 
 use super::{Store, write_atomically};
+use crate::fingerprint::Fingerprint;
 use crate::private_file::read_private_file;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,22 @@ pub struct ProfileIndex {
     pub key: String,
     /// When that session expires.
     pub expiration: DateTime<Utc>,
+    /// What the profile resolved to, and from what: lets a cache hit skip the AWS files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit: Option<HitCheck>,
+}
+
+/// The settings a cache hit needs, with the fingerprint of the files and variables they were
+/// resolved from. Only valid while the fingerprint still matches.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct HitCheck {
+    /// The profile's MFA device.
+    pub mfa_serial: String,
+    /// The profile's session length (the refresh margin depends on it).
+    pub duration_seconds: u32,
+    /// What the resolution depended on.
+    pub fingerprint: Fingerprint,
 }
 
 impl Store {

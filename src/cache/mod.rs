@@ -8,7 +8,7 @@ mod lock;
 use crate::private_file::{self, DirError, ReadError, read_private_file};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-pub use index::ProfileIndex;
+pub use index::{HitCheck, ProfileIndex};
 pub use lock::LockError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -293,6 +293,11 @@ pub fn late_in_a_step() -> i64 {
     now - now % 30 + 29
 }
 
+/// The real time now, in Unix seconds.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// A Unix time as MFA_SESSION_TEST_NOW takes it.
 pub fn at(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339()
