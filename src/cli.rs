@@ -33,6 +33,9 @@ enum Command {
     #[command(subcommand)]
     Seed(cmd::seed::SeedCmd),
     Code(cmd::seed::CodeArgs),
+    /// Role profiles on top of an MFA session.
+    #[command(subcommand)]
+    Role(cmd::role::RoleCmd),
     Enroll(cmd::mfa::EnrollArgs),
     Resync(cmd::mfa::ResyncArgs),
     Unenroll(cmd::mfa::UnenrollArgs),
@@ -124,6 +127,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::List(a) => cmd::keys::list(a, &ctx),
         Command::Seed(c) => cmd::seed::run(c, &ctx),
         Command::Code(a) => cmd::seed::code(a, &ctx),
+        Command::Role(c) => cmd::role::run(c, &ctx),
         Command::Enroll(a) => cmd::mfa::enroll(a, &ctx),
         Command::Resync(a) => cmd::mfa::resync(a, &ctx),
         Command::Unenroll(a) => cmd::mfa::unenroll(a, &ctx),

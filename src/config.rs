@@ -368,14 +368,25 @@ pub fn profile_region(set: &ProfileSet, name: &str, env: &Env) -> Option<String>
         .map(str::to_owned)
 }
 
-/// The profiles mfa-session serves (they name a source profile or a keyring key), sorted.
+/// The profiles mfa-session serves (they name a source profile or a keyring key, or are role
+/// profiles resting on one), sorted.
 pub fn session_profiles(set: &ProfileSet) -> Vec<&str> {
+    let ours = |p: &Profile| {
+        p.get(SOURCE_KEY).is_some()
+            || p.get(KEY_ID_KEY).is_some()
+            || p.get(crate::role::ROLE_ARN_KEY).is_some()
+    };
+    // Standard role profiles count when their source_profile is one of ours.
+    let served = |p: &Profile| {
+        ours(p)
+            || (p.get("role_arn").is_some()
+                && p.get("source_profile")
+                    .and_then(|s| set.get_profile(s.trim()))
+                    .is_some_and(ours))
+    };
     let mut names: Vec<&str> = set
         .profiles()
-        .filter(|n| {
-            set.get_profile(n)
-                .is_some_and(|p| p.get(SOURCE_KEY).is_some() || p.get(KEY_ID_KEY).is_some())
-        })
+        .filter(|n| set.get_profile(n).is_some_and(served))
         .collect();
     names.sort_unstable();
     names

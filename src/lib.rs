@@ -25,6 +25,7 @@ pub mod plan;
 pub mod policy;
 pub mod private_file;
 pub mod profile;
+pub mod role;
 pub mod secret;
 pub mod secret_store;
 pub mod session;

@@ -6,16 +6,34 @@ use crate::cache;
 use crate::config::{self, KeySource, LongTermKeys, ProfileConfig, ProfileSet};
 use crate::env::Env;
 use crate::error::Error;
+use crate::role::RoleConfig;
 use crate::secret::{Secret, mask_key_id};
 use crate::secret_store::{Item, SecretStore};
 
-/// A profile mfa-session serves, located: its settings and the key of its cached session.
+/// A profile mfa-session serves, located: its settings and the key of its cached credentials.
 #[derive(Debug, Clone)]
 pub struct Located {
-    /// The checked settings.
+    /// The checked settings. For a role profile: its name, region and duration, with the MFA
+    /// device and code sources of the session it rests on.
     pub cfg: ProfileConfig,
-    /// The key of its session in the cache (a hash of access key id and MFA serial).
+    /// The key of its credentials in the cache (for a session: a hash of access key id and MFA
+    /// serial; for a role: of the source's key and the role).
     pub cache_key: String,
+    /// For a role profile: the session it rests on and the roles above it.
+    pub chain: Option<Chain>,
+}
+
+/// The way from an MFA session up to a role profile's credentials.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The mfa-session profile at the bottom.
+    pub base: ProfileConfig,
+    /// Its session's cache key.
+    pub base_key: String,
+    /// The roles, the one assumed with the session first.
+    pub roles: Vec<RoleConfig>,
+    /// The cache key of each role's credentials, in the same order.
+    pub keys: Vec<String>,
 }
 
 /// The profile named on the command line, else `AWS_PROFILE`, else `default`.
@@ -28,8 +46,46 @@ pub fn chosen(flag: Option<&str>, env: &Env) -> Option<String> {
     flag.or_else(|| env.get("AWS_PROFILE")).map(str::to_owned)
 }
 
-/// Resolves profile `name` of `set`: settings checked, cache key made; no secret read.
+/// Resolves profile `name` of `set` (a session profile, or a role profile resting on one):
+/// settings checked, cache key made; no secret read.
 pub fn locate(set: &ProfileSet, env: &Env, name: &str) -> Result<Located, Error> {
+    let Some(roles) = crate::role::chain(set, name)? else {
+        return locate_session(set, env, name);
+    };
+    let base = locate_session(set, env, &roles[0].source).map_err(|e| {
+        Error::Config(format!(
+            "role profile '{name}' rests on profile '{}', which mfa-session cannot serve: {e}",
+            roles[0].source
+        ))
+    })?;
+    let mut keys: Vec<String> = Vec::with_capacity(roles.len());
+    for r in &roles {
+        let parent = keys.last().unwrap_or(&base.cache_key).clone();
+        keys.push(r.cache_key(&parent));
+    }
+    let top = roles.last().expect("a chain has a role");
+    let mut cfg = base.cfg.clone();
+    cfg.name = name.to_owned();
+    cfg.duration_seconds = top.duration(roles.len() > 1);
+    cfg.region = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .or(top.region.as_deref())
+        .map(str::to_owned)
+        .or(cfg.region);
+    Ok(Located {
+        cfg,
+        cache_key: keys.last().expect("one key a role").clone(),
+        chain: Some(Chain {
+            base: base.cfg,
+            base_key: base.cache_key,
+            roles,
+            keys,
+        }),
+    })
+}
+
+fn locate_session(set: &ProfileSet, env: &Env, name: &str) -> Result<Located, Error> {
     let cfg = config::resolve_profile(set, name, env)?;
     let key_id = match &cfg.keys {
         KeySource::Profile(_) => config::source_key_id(set, &cfg)?.to_owned(),
@@ -38,6 +94,7 @@ pub fn locate(set: &ProfileSet, env: &Env, name: &str) -> Result<Located, Error>
     Ok(Located {
         cache_key: cache::key(&key_id, &cfg.mfa_serial),
         cfg,
+        chain: None,
     })
 }
 

@@ -32,7 +32,11 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
     // Taken before the files are read: a change made while we read them shows next time.
     let seen = Fingerprint::current(&ctx.env);
     let set = config::load_profiles(&ctx.env)?;
-    let profile::Located { cfg, cache_key } = profile::locate(&set, &ctx.env, name)?;
+    let profile::Located {
+        cfg,
+        cache_key,
+        chain,
+    } = profile::locate(&set, &ctx.env, name)?;
     let key = cache_key.as_str();
     let index =
         |session: &Session| index_in(&ctx.store, &cfg, key, session, &seen, ctx.clock.now());
@@ -40,16 +44,12 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         index(&session);
         return Ok(Resolved { cfg, session });
     }
-    let wait = ctx.prompt_timeout + STS_TIMEOUT + Duration::from_secs(5);
-    let _lock = match ctx.store.lock(key, wait) {
-        Ok(lock) => Some(lock),
-        Err(cache::LockError::Busy(e)) => return Err(e),
-        // No usable cache directory: the session can still be made, just not shared or kept.
-        Err(cache::LockError::Unusable(e)) => {
-            eprintln!("mfa-session: warning: {e}; going on without the cache");
-            None
-        }
-    };
+    if let Some(chain) = &chain {
+        let session = role_credentials(ctx, &cfg, chain, chain.roles.len() - 1)?;
+        index(&session);
+        return Ok(Resolved { cfg, session });
+    }
+    let _lock = lock(ctx, key)?;
     // Whoever held the lock before us may have just made the session we need.
     let fallback = match cached(ctx, key, &cfg, false) {
         Ok(session) => {
@@ -80,6 +80,77 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         cfg,
         session: session.session,
     })
+}
+
+/// The lock of `key`: `None` when the cache directory cannot be used (said once); waits for
+/// whoever holds it as long as a prompt and an STS call can take.
+fn lock(ctx: &Ctx, key: &str) -> Result<Option<std::fs::File>, Error> {
+    let wait = ctx.prompt_timeout + 2 * STS_TIMEOUT + Duration::from_secs(5);
+    match ctx.store.lock(key, wait) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(cache::LockError::Busy(e)) => Err(e),
+        // No usable cache directory: the session can still be made, just not shared or kept.
+        Err(cache::LockError::Unusable(e)) => {
+            eprintln!("mfa-session: warning: {e}; going on without the cache");
+            Ok(None)
+        }
+    }
+}
+
+/// The credentials of role `level` of the chain: cached, or assumed (under its lock) with the
+/// credentials of the level below, down to the MFA session. Locks are always taken from the
+/// top of a chain down, so concurrent callers share one prompt, one GetSessionToken and one
+/// AssumeRole per role.
+fn role_credentials(
+    ctx: &Ctx,
+    cfg: &ProfileConfig,
+    chain: &profile::Chain,
+    level: usize,
+) -> Result<Session, Error> {
+    let role = &chain.roles[level];
+    let key = &chain.keys[level];
+    let duration = role.duration(level > 0);
+    let usable = |ctx: &Ctx| match ctx.store.load(key) {
+        Lookup::Hit(e)
+            if e.mfa_serial == chain.base.mfa_serial
+                && plan(Some(e.session.expiration), ctx.clock.now(), duration)
+                    == Action::UseCache =>
+        {
+            Some(e.session)
+        }
+        _ => None,
+    };
+    if let Some(s) = usable(ctx) {
+        return Ok(s);
+    }
+    let _lock = lock(ctx, key)?;
+    if let Some(s) = usable(ctx) {
+        return Ok(s);
+    }
+    let source = if level == 0 {
+        obtain(ctx, &chain.base.name)?.session
+    } else {
+        role_credentials(ctx, cfg, chain, level - 1)?
+    };
+    ctx.log(format_args!(
+        "calling sts:AssumeRole for {} in {}",
+        role.role_arn,
+        cfg.sts_region()
+    ));
+    let session = ctx
+        .sts
+        .assume_role(&source, role, duration, cfg.sts_region())?;
+    let entry = Entry {
+        version: 1,
+        mfa_serial: chain.base.mfa_serial.clone(),
+        source_key: format!("role of {}", role.source),
+        profile: role.profile.clone(),
+        session,
+    };
+    if let Err(e) = ctx.store.save(key, &entry) {
+        eprintln!("mfa-session: warning: role credentials not cached: {e}");
+    }
+    Ok(entry.session)
 }
 
 /// One MFA exchange: long-term keys (the only place this path reads the long-term secret: a
@@ -151,6 +222,7 @@ pub fn from_cache(env: &Env, clock: &Clock, store: &Store, name: &str) -> Option
     let profile::Located {
         cfg,
         cache_key: key,
+        ..
     } = profile::locate(&set, env, name).ok()?;
     match store.load(&key) {
         Lookup::Hit(e) if fresh(&e, &cfg, clock.now()) => {
@@ -229,6 +301,17 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct FakeSts(Arc<AtomicUsize>);
+    impl crate::sts::AssumeRole for FakeSts {
+        fn assume_role(
+            &self,
+            _: &Session,
+            _: &crate::role::RoleConfig,
+            _: u32,
+            _: &str,
+        ) -> Result<Session, Error> {
+            Err(Error::Unavailable("no roles here".into()))
+        }
+    }
     impl Exchange for FakeSts {
         fn get_session_token(
             &self,

@@ -6,6 +6,7 @@
 use crate::cache::Session;
 use crate::config::{LongTermKeys, ProfileConfig};
 use crate::error::Error;
+use crate::role::RoleConfig;
 use crate::secret::{Secret, mask_key_id};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -18,14 +19,26 @@ use std::time::Duration;
 /// Whole-call budget for STS, retries included; with the prompt it fits the callers' limits.
 pub const STS_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Makes a session from long-term keys and an MFA code.
-pub trait Exchange {
+/// Makes a session from long-term keys and an MFA code, and roles from sessions.
+pub trait Exchange: AssumeRole {
     /// Calls `sts:GetSessionToken`.
     fn get_session_token(
         &self,
         cfg: &ProfileConfig,
         keys: &LongTermKeys,
         code: &Secret,
+    ) -> Result<Session, Error>;
+}
+
+/// Assumes roles with a session's credentials.
+pub trait AssumeRole {
+    /// Calls `sts:AssumeRole` for `role`, signed with `source`.
+    fn assume_role(
+        &self,
+        source: &Session,
+        role: &RoleConfig,
+        duration_seconds: u32,
+        region: &str,
     ) -> Result<Session, Error>;
 }
 
@@ -45,6 +58,111 @@ impl Exchange for AwsSts {
             .map_err(|e| Error::Unavailable(format!("cannot start the network runtime: {e}")))?;
         let result = rt.block_on(call(cfg, keys, code));
         result.map_err(|e| explain(&e, cfg, keys, code))
+    }
+}
+
+impl AssumeRole for AwsSts {
+    fn assume_role(
+        &self,
+        source: &Session,
+        role: &RoleConfig,
+        duration_seconds: u32,
+        region: &str,
+    ) -> Result<Session, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Unavailable(format!("cannot start the network runtime: {e}")))?;
+        rt.block_on(assume(source, role, duration_seconds, region))
+            .map_err(|e| explain_assume(&e, role, region, source))
+    }
+}
+
+async fn assume(
+    source: &Session,
+    role: &RoleConfig,
+    duration_seconds: u32,
+    region: &str,
+) -> Result<Session, SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>> {
+    let sdk = sdk_config(&role.profile, region, temporary(source)).await;
+    let out = aws_sdk_sts::Client::new(&sdk)
+        .assume_role()
+        .role_arn(&role.role_arn)
+        .role_session_name(&role.session_name)
+        .set_external_id(role.external_id.clone())
+        .duration_seconds(duration_seconds as i32)
+        .send()
+        .await?;
+    let c = out
+        .credentials()
+        .ok_or_else(|| SdkError::construction_failure("STS answered without credentials"))?;
+    let expiration = chrono::DateTime::from_timestamp(c.expiration().secs(), 0)
+        .ok_or_else(|| SdkError::construction_failure("STS answered with a bad expiration"))?;
+    Ok(Session {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Secret::new(c.session_token()),
+        expiration,
+        account_id: role.role_arn.split(':').nth(4).map(str::to_owned),
+    })
+}
+
+/// One line for a refused or failed AssumeRole; AWS's own words for the reason.
+fn explain_assume<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: &SdkError<E>,
+    role: &RoleConfig,
+    region: &str,
+    source: &Session,
+) -> Error {
+    match err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let mut msg = e
+                .message()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            for secret in [
+                source.secret_access_key.expose(),
+                source.session_token.expose(),
+            ] {
+                msg = msg.replace(secret, "******");
+            }
+            explain_assume_code(e.code().unwrap_or("Unknown"), &msg, role, region)
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Error::Unavailable(format!(
+            "cannot reach STS in {region} to assume {}: check your network, then try again",
+            role.role_arn
+        )),
+        _ => Error::Unavailable(format!(
+            "STS in {region} sent a reply to AssumeRole that could not be read: try again"
+        )),
+    }
+}
+
+/// One line for each error code AssumeRole answers with.
+fn explain_assume_code(code: &str, msg: &str, role: &RoleConfig, region: &str) -> Error {
+    let (arn, name, src) = (&role.role_arn, &role.profile, &role.source);
+    match code {
+        "AccessDenied" => Error::Denied(format!(
+            "AWS refused to let '{src}' assume {arn} for profile '{name}' ({msg}): the role's trust policy must allow this user (with MFA, which the session of '{src}' carries) and the user's policy must allow sts:AssumeRole"
+        )),
+        "ValidationError" => Error::Config(format!(
+            "STS rejected assuming {arn} for profile '{name}' ({msg}): lower duration_seconds in [profile {name}] or check the role"
+        )),
+        "RegionDisabledException" => Error::Config(format!(
+            "STS is not enabled in {region} for this account ({msg}): set another region in [profile {name}]"
+        )),
+        "ExpiredToken" | "InvalidClientTokenId" => Error::Denied(format!(
+            "AWS refused the credentials of '{src}' for AssumeRole ({code}): run `mfa-session clear -p {src}` and try again"
+        )),
+        c @ ("Throttling" | "ThrottlingException") => Error::Unavailable(format!(
+            "STS in {region} is throttling requests ({c}): wait a minute and try again"
+        )),
+        other => Error::Unavailable(format!(
+            "STS in {region} failed to assume {arn} ({other}: {msg}): try again later"
+        )),
     }
 }
 
@@ -224,6 +342,57 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
 mod tests {
     use super::*;
     use crate::error::Exit;
+
+    #[test]
+    fn every_error_code_assume_role_answers_has_its_line_and_exit_code() {
+        let role = RoleConfig {
+            profile: "admin".into(),
+            role_arn: "arn:aws:iam::123456789012:role/admin".into(),
+            session_name: "s".into(),
+            external_id: None,
+            duration_seconds: None,
+            region: None,
+            source: "work".into(),
+        };
+        let table: &[(&str, &str, Exit, &str)] = &[
+            (
+                "AccessDenied",
+                "not authorized",
+                Exit::Denied,
+                "AWS refused to let 'work' assume arn:aws:iam::123456789012:role/admin for profile 'admin' (not authorized)",
+            ),
+            (
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+                Exit::Config,
+                "exceeds the MaxSessionDuration set for this role.): lower duration_seconds",
+            ),
+            (
+                "RegionDisabledException",
+                "off",
+                Exit::Config,
+                "not enabled in eu-west-1",
+            ),
+            (
+                "ExpiredToken",
+                "",
+                Exit::Denied,
+                "`mfa-session clear -p work`",
+            ),
+            ("Throttling", "", Exit::Unavailable, "throttling"),
+            (
+                "InternalFailure",
+                "x",
+                Exit::Unavailable,
+                "failed to assume",
+            ),
+        ];
+        for (code, msg, exit, want) in table {
+            let err = explain_assume_code(code, msg, &role, "eu-west-1");
+            assert_eq!(crate::error::code_of(&err), *exit, "{code}");
+            assert!(err.to_string().contains(want), "{code}: {err}");
+        }
+    }
 
     #[test]
     fn every_error_code_sts_answers_has_its_line_and_exit_code() {

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod keys;
 pub mod mfa;
 pub mod prompt;
+pub mod role;
 pub mod seed;
 pub mod status;
 

@@ -40,6 +40,7 @@ fn row(ctx: &Ctx, set: &config::ProfileSet, name: &str) -> Row {
     let crate::profile::Located {
         cfg,
         cache_key: key,
+        ..
     } = match resolved {
         Ok(x) => x,
         Err(e) => {

@@ -101,6 +101,25 @@ pub fn sts_calls(key_id: &str) -> u64 {
     v["get_session_token"].as_u64().unwrap()
 }
 
+/// A role in the emulator whose trust policy asks for MFA (when `mfa`), with its
+/// MaxSessionDuration: its ARN.
+pub fn create_role(name: &str, mfa: bool, max_seconds: u32) -> String {
+    let body = http(
+        "POST",
+        "/_harness/role",
+        &serde_json::json!({"name": name, "mfa": mfa, "max": max_seconds}).to_string(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["Arn"].as_str().unwrap().to_owned()
+}
+
+/// AssumeRole calls the emulator answered for `role_arn`.
+pub fn assume_calls(role_arn: &str) -> u64 {
+    let body = http("GET", &format!("/_harness/stats?role={role_arn}"), "");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["assume_role"].as_u64().unwrap()
+}
+
 /// Sets the proxy's behaviour for this long-term key (see emulator.py).
 pub fn configure(key_id: &str, settings: serde_json::Value) {
     let mut v = settings;

@@ -17,6 +17,13 @@ the proxy does, and only there:
     EnableMFADevice and ResyncMFADevice need two consecutive codes of that seed near the current
     time (InvalidAuthenticationCode otherwise, as AWS answers), ResyncMFADevice is answered here,
     and GetSessionToken for such a device needs a code of its seed (±1 step).
+  * AssumeRole (moto checks no trust policy): the proxy knows which credentials carry MFA
+    (sessions GetSessionToken returned, and role sessions assumed from them), refuses AssumeRole
+    from long-term keys as the Force_MFA policy's deny does (AccessDenied), evaluates the trust
+    policy's `"Bool": {"aws:MultiFactorAuthPresent": "true"}` of roles made through
+    /_harness/role against the caller, caps role chaining (a role session assuming a role) at
+    3600 s and each role at its MaxSessionDuration (ValidationError, in AWS's words), and counts
+    AssumeRole calls per role.
 It also counts GetSessionToken calls per long-term access key id, and injects the faults a test
 asks for (a delay, an HTTP status, a malformed body, a dropped connection), per access key id,
 so tests running in parallel do not see each other's settings.
@@ -48,6 +55,10 @@ USED = set()  # (serial, code) pairs already accepted
 SETTINGS = {}  # access key id -> settings dict
 SEEDS = {}  # virtual MFA device serial -> base32 seed, learnt from moto's answers
 MOTO_PORT = None
+MFA_KEYS = set()  # access key ids of credentials that carry MFA (sessions made with a code)
+ROLE_KEYS = {}  # access key id of a role session -> whether it carries MFA
+ROLES = {}  # role ARN -> {"mfa": bool, "max": seconds}
+ASSUMES = {}  # role ARN -> AssumeRole calls that moto answered
 
 
 def free_port():
@@ -87,18 +98,35 @@ def iam_error(status, code, message):
     return status, body
 
 
+def call(action, **params):
+    """An IAM request straight to moto, as the harness."""
+    body = urllib.parse.urlencode({"Action": action, "Version": "2010-05-08", **params})
+    conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=30)
+    auth = "AWS4-HMAC-SHA256 Credential=AKIAHARNESS0000000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"
+    conn.request("POST", "/", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": auth})
+    data = conn.getresponse().read().decode()
+    conn.close()
+    return data
+
+
+def create_role(name, mfa, max_seconds):
+    """A role whose trust policy allows the account's principals, with the MFA condition when
+    `mfa`; the proxy evaluates that condition on AssumeRole."""
+    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}
+    if mfa:
+        statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    data = call("CreateRole", RoleName=name, AssumeRolePolicyDocument=doc, MaxSessionDuration=str(max_seconds))
+    arn = re.search(r"<Arn>([^<]+)</Arn>", data).group(1)
+    with LOCK:
+        ROLES[arn] = {"mfa": mfa, "max": max_seconds}
+    return {"Arn": arn}
+
+
 def create_user(name):
     """An IAM user with an access key, made in moto: its keys make GetCallerIdentity answer
     with this user, so each test has a user (and MFA devices) of its own."""
-    def call(action, **params):
-        body = urllib.parse.urlencode({"Action": action, "Version": "2010-05-08", **params})
-        conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=30)
-        auth = "AWS4-HMAC-SHA256 Credential=AKIAHARNESS0000000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"
-        conn.request("POST", "/", body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Authorization": auth})
-        data = conn.getresponse().read().decode()
-        conn.close()
-        return data
     call("CreateUser", UserName=name)
     data = call("CreateAccessKey", UserName=name)
     return {
@@ -152,6 +180,10 @@ class Proxy(BaseHTTPRequestHandler):
             refusal = self.check_session_token(form, settings)
             if refusal:
                 return self.reply(*refusal)
+        if action == "AssumeRole":
+            refusal = self.check_assume_role(form, key)
+            if refusal:
+                return self.reply(*refusal)
         if settings.get("invalid") and action != "GetSessionToken":
             # AWS refuses unknown or deleted keys on every call, not only GetSessionToken.
             return self.reply(403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."))
@@ -175,6 +207,15 @@ class Proxy(BaseHTTPRequestHandler):
                 ).encode()
                 return self.reply(200, xml)
         status, data = self.forward(body)
+        new_key = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", data) if status == 200 else None
+        if action == "GetSessionToken" and new_key:
+            with LOCK:
+                MFA_KEYS.add(new_key.group(1).decode())
+        if action == "AssumeRole" and new_key:
+            arn = (form.get("RoleArn") or [""])[0]
+            with LOCK:
+                ROLE_KEYS[new_key.group(1).decode()] = key in MFA_KEYS or ROLE_KEYS.get(key, False)
+                ASSUMES[arn] = ASSUMES.get(arn, 0) + 1
         if action == "CreateVirtualMFADevice" and status == 200:
             serial = re.search(rb"<SerialNumber>([^<]+)</SerialNumber>", data)
             seed = re.search(rb"<Base32StringSeed>([^<]+)</Base32StringSeed>", data)
@@ -203,6 +244,26 @@ class Proxy(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
         return True
+
+    def check_assume_role(self, form, key):
+        arn = (form.get("RoleArn") or [""])[0]
+        duration = int((form.get("DurationSeconds") or ["3600"])[0])
+        with LOCK:
+            chained = key in ROLE_KEYS
+            mfa = key in MFA_KEYS or ROLE_KEYS.get(key, False)
+            role = ROLES.get(arn)
+        if not chained and key not in MFA_KEYS:
+            # Long-term keys: the Force_MFA policy's deny (no MFA) covers sts:AssumeRole.
+            return 403, error_xml("AccessDenied", f"User: arn:aws:iam::123456789012:user/x is not authorized to perform: sts:AssumeRole on resource: {arn} with an explicit deny in an identity-based policy")
+        if role is None:
+            return 403, error_xml("AccessDenied", f"User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: sts:AssumeRole on resource: {arn}")
+        if role["mfa"] and not mfa:
+            return 403, error_xml("AccessDenied", f"User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: sts:AssumeRole on resource: {arn}")
+        if chained and duration > 3600:
+            return 400, error_xml("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+        if duration > role["max"]:
+            return 400, error_xml("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+        return None
 
     def check_session_token(self, form, settings):
         if settings.get("invalid"):
@@ -254,10 +315,15 @@ class Proxy(BaseHTTPRequestHandler):
     def control(self, body):
         url = urllib.parse.urlparse(self.path)
         if url.path == "/_harness/stats":
-            key = (urllib.parse.parse_qs(url.query).get("key") or [None])[0]
+            query = urllib.parse.parse_qs(url.query)
+            key = (query.get("key") or [None])[0]
+            role = (query.get("role") or [None])[0]
             with LOCK:
-                out = {"get_session_token": COUNTS.get(key, 0)}
+                out = {"get_session_token": COUNTS.get(key, 0), "assume_role": ASSUMES.get(role, 0)}
             return self.reply(200, json.dumps(out).encode(), "application/json")
+        if url.path == "/_harness/role":
+            r = json.loads(body)
+            return self.reply(200, json.dumps(create_role(r["name"], r.get("mfa", True), r.get("max", 3600))).encode(), "application/json")
         if url.path == "/_harness/user":
             return self.reply(200, json.dumps(create_user(json.loads(body)["name"])).encode(), "application/json")
         if url.path == "/_harness/config":
