@@ -25,13 +25,14 @@ old=$PWD/target/bench-base/release/mfa-session
 source benches/emulator.sh
 export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:$port
 code=300000
-echo "| profiles in ~/.aws/config | lines | base hit / cat | this hit / cat | this hit (ms) |"
-echo "|---|---|---|---|---|"
+role_arn=$("$py" -c 'import json,sys,urllib.request; r=urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b"{\"name\": \"bench-admin\"}", method="POST")); print(json.load(r)["Arn"])' "http://127.0.0.1:$port/_harness/role")
+echo "| profiles in ~/.aws/config | lines | base hit / cat | this hit / cat | this hit (ms) | role hit / cat (this) |"
+echo "|---|---|---|---|---|---|"
 for n in 30 300 1000 3000; do
   d=$work/n$n
   mkdir -p "$d"
   export HOME=$d AWS_CONFIG_FILE=$d/config AWS_SHARED_CREDENTIALS_FILE=$d/credentials
-  "$py" - "$d" "$n" <<'PY'
+  "$py" - "$d" "$n" "$role_arn" <<'PY'
 import sys
 d, n = sys.argv[1], int(sys.argv[2])
 with open(f"{d}/config", "w") as c, open(f"{d}/credentials", "w") as k:
@@ -42,6 +43,7 @@ with open(f"{d}/config", "w") as c, open(f"{d}/credentials", "w") as k:
         k.write(f"[other{i:04d}]\naws_access_key_id = AKIAOTHER{i:011d}\naws_secret_access_key = secret{i}\n\n")
     c.write("[profile bench]\nmfa_serial = arn:aws:iam::123456789012:mfa/bench\n"
             "mfa_session_source_profile = bench-lt\nregion = eu-west-1\n")
+    c.write(f"[profile bench-role]\nmfa_session_role_arn = {sys.argv[3]}\nmfa_session_role_source = bench\n")
     k.write("[bench-lt]\naws_access_key_id = AKIABENCH0000000001\naws_secret_access_key = bench/secret\n")
 PY
   for which in old new; do
@@ -50,13 +52,16 @@ PY
     code=$((code + 1))
     "$py" tests/harness/pty_run.py --answer $code -- "$bin" credential-process -p bench >/dev/null
   done
+  MFA_SESSION_CACHE_DIR=$d/cache-new "$new" credential-process -p bench-role >/dev/null
   sleep 2.2  # files older than the 2 s rule: the next full resolution records the fingerprint
   for which in old new; do
     MFA_SESSION_CACHE_DIR=$d/cache-$which "${!which}" credential-process -p bench >/dev/null
   done
+  MFA_SESSION_CACHE_DIR=$d/cache-new "$new" credential-process -p bench-role >/dev/null
   cache=$(ls "$d"/cache-new/sessions/*.json)
   MFA_SESSION_CACHE_DIR=$d/cache-new hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/new.json" \
-    -n floor "cat $cache" -n new "$new credential-process -p bench" >/dev/null 2>&1
+    -n floor "cat $cache" -n new "$new credential-process -p bench" \
+    -n role "$new credential-process -p bench-role" >/dev/null 2>&1
   MFA_SESSION_CACHE_DIR=$d/cache-old hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/old.json" \
     -n floor "cat $cache" -n old "$old credential-process -p bench" >/dev/null 2>&1
   "$py" - "$d" "$n" <<'PY'
@@ -66,7 +71,7 @@ def med(f, name):
     return next(r["median"] for r in json.load(open(f"{d}/{f}"))["results"] if r["command"] == name) * 1000
 lines = sum(1 for _ in open(f"{d}/config"))
 fo, fn = med("old.json", "floor"), med("new.json", "floor")
-old, new = med("old.json", "old"), med("new.json", "new")
-print(f"| {n:,} | {lines:,} | {old / fo:.2f}x ({old:.1f} ms) | {new / fn:.2f}x | {new:.2f} |")
+old, new, role = med("old.json", "old"), med("new.json", "new"), med("new.json", "role")
+print(f"| {n:,} | {lines:,} | {old / fo:.2f}x ({old:.1f} ms) | {new / fn:.2f}x | {new:.2f} | {role / fn:.2f}x |")
 PY
 done

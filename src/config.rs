@@ -49,6 +49,10 @@ pub fn parse_one(text: &str, kind: Kind) -> Result<ProfileSet, String> {
 
 /// The profile key naming the profile that holds the long-term keys.
 pub const SOURCE_KEY: &str = "mfa_session_source_profile";
+/// A role profile's (cached form) role ARN key.
+pub const ROLE_ARN_KEY: &str = "mfa_session_role_arn";
+/// A role profile's (cached form) source key: the profile whose credentials assume the role.
+pub const ROLE_SOURCE_KEY: &str = "mfa_session_role_source";
 /// Session length bounds of `sts:GetSessionToken` for IAM users.
 pub const DURATION_RANGE: std::ops::RangeInclusive<u32> = 900..=129_600;
 /// Session length when the profile does not set `duration_seconds`.
@@ -372,9 +376,7 @@ pub fn profile_region(set: &ProfileSet, name: &str, env: &Env) -> Option<String>
 /// profiles resting on one), sorted.
 pub fn session_profiles(set: &ProfileSet) -> Vec<&str> {
     let ours = |p: &Profile| {
-        p.get(SOURCE_KEY).is_some()
-            || p.get(KEY_ID_KEY).is_some()
-            || p.get(crate::role::ROLE_ARN_KEY).is_some()
+        p.get(SOURCE_KEY).is_some() || p.get(KEY_ID_KEY).is_some() || p.get(ROLE_ARN_KEY).is_some()
     };
     // Standard role profiles count when their source_profile is one of ours.
     let served = |p: &Profile| {

@@ -14,10 +14,7 @@ use crate::cache;
 use crate::config::{Profile, ProfileSet};
 use crate::error::Error;
 
-/// The cached form's role ARN key.
-pub const ROLE_ARN_KEY: &str = "mfa_session_role_arn";
-/// The cached form's source key: the profile whose credentials assume the role.
-pub const ROLE_SOURCE_KEY: &str = "mfa_session_role_source";
+pub use crate::config::{ROLE_ARN_KEY, ROLE_SOURCE_KEY};
 /// Longest chain of roles followed from one profile.
 pub const MAX_DEPTH: usize = 4;
 /// AWS caps a role assumed from another role's credentials (role chaining) at one hour.
