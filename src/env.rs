@@ -74,17 +74,31 @@ pub fn human(secs: i64) -> String {
 /// prompt shows it; a nested `exec` of another profile is refused).
 pub const PROFILE_VAR: &str = "MFA_SESSION_PROFILE";
 
-/// Where "now" comes from: the system clock, or a fixed instant in tests.
-#[derive(Clone, Copy, Debug)]
+/// Set by tests only: a file holding "now" (RFC 3339), read at every call, so a test can move
+/// the clock of a long-running process (the credential endpoint).
+pub const TEST_NOW_FILE: &str = "MFA_SESSION_TEST_NOW_FILE";
+
+/// Where "now" comes from: the system clock, or a fixed instant (or a file) in tests.
+#[derive(Clone, Debug)]
 pub struct Clock {
     fixed: Option<DateTime<Utc>>,
+    file: Option<std::path::PathBuf>,
 }
 
 impl Clock {
     /// The system clock, unless the environment fixes the time for a test.
     pub fn from_env(env: &Env) -> Result<Self, String> {
+        if let Some(file) = env.get(TEST_NOW_FILE) {
+            return Ok(Clock {
+                fixed: None,
+                file: Some(file.into()),
+            });
+        }
         match env.get(TEST_NOW) {
-            None => Ok(Clock { fixed: None }),
+            None => Ok(Clock {
+                fixed: None,
+                file: None,
+            }),
             Some(s) => DateTime::parse_from_rfc3339(s)
                 .map(|t| Clock::fixed(t.with_timezone(&Utc)))
                 .map_err(|_| format!("{TEST_NOW} is not an RFC 3339 time: unset it")),
@@ -93,11 +107,20 @@ impl Clock {
 
     /// A clock stopped at `t`.
     pub fn fixed(t: DateTime<Utc>) -> Self {
-        Clock { fixed: Some(t) }
+        Clock {
+            fixed: Some(t),
+            file: None,
+        }
     }
 
     /// The current time.
     pub fn now(&self) -> DateTime<Utc> {
+        if let Some(t) = self.file.as_ref().and_then(|f| {
+            let text = std::fs::read_to_string(f).ok()?;
+            DateTime::parse_from_rfc3339(text.trim()).ok()
+        }) {
+            return t.with_timezone(&Utc);
+        }
         #[allow(clippy::disallowed_methods)] // the one place the wall clock is read
         self.fixed.unwrap_or_else(Utc::now)
     }

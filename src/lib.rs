@@ -28,6 +28,7 @@ pub mod profile;
 pub mod role;
 pub mod secret;
 pub mod secret_store;
+pub mod server;
 pub mod session;
 pub mod sts;
 pub mod tty;

@@ -18,6 +18,10 @@ pub struct Args {
     /// Allow running inside another profile's `mfa-session exec`.
     #[arg(long)]
     nested: bool,
+    /// Serve credentials to the command from a local endpoint that refreshes them (for
+    /// long-running commands): no keys in its environment, only the endpoint and its token.
+    #[arg(long)]
+    server: bool,
     /// The command and its arguments (after `--`).
     #[arg(
         required = true,
@@ -46,13 +50,20 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut cmd = Command::new(program);
     cmd.args(rest);
+    if args.server {
+        return super::server::run_child(ctx, &name, &resolved, cmd, program);
+    }
     for k in CLEARED.iter().chain(crate::env::SECRET_VARS) {
         cmd.env_remove(k);
     }
     cmd.envs(session_vars(&resolved));
-    let err = cmd.exec();
+    Err(not_started(program, &cmd.exec()))
+}
+
+/// The one line for a command that could not be started.
+pub fn not_started(program: &std::ffi::OsStr, err: &std::io::Error) -> Error {
     let shown = program.to_string_lossy();
-    Err(Error::Exec(match err.kind() {
+    Error::Exec(match err.kind() {
         std::io::ErrorKind::NotFound => {
             format!("command '{shown}' not found: check its name and PATH")
         }
@@ -60,5 +71,5 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
             format!("command '{shown}' is not executable: check its permissions")
         }
         k => format!("cannot run '{shown}' ({k})"),
-    }))
+    })
 }

@@ -10,6 +10,7 @@ pub mod mfa;
 pub mod prompt;
 pub mod role;
 pub mod seed;
+pub mod server;
 pub mod status;
 
 /// `--profile/-p`: the one declaration of the flag, shared by every command.
