@@ -31,13 +31,20 @@ pub enum Origin {
     Generated(u64),
 }
 
-/// An MFA code and its origin.
-#[derive(Debug)]
+/// An MFA code and its origin. `Debug` shows the origin only.
 pub struct OneTimeCode {
     /// The six digits.
     pub value: Secret,
     /// Where they came from.
     pub origin: Origin,
+}
+
+impl std::fmt::Debug for OneTimeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneTimeCode")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Gets a code for the profile's device from the first source that has one (`source::choose`).
