@@ -9,7 +9,12 @@ use std::time::Duration;
 
 /// MFA-backed AWS session credentials for accounts that enforce MFA (the "Force_MFA" policy).
 #[derive(Parser, Debug)]
-#[command(name = "mfa-session", version, about, propagate_version = true)]
+#[command(
+    name = "mfa-session",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MFA_SESSION_COMMIT"), ")"),
+    about,
+    propagate_version = true
+)]
 struct Cli {
     /// Print diagnostics on stderr (never secrets).
     #[arg(short, long, global = true)]
