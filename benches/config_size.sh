@@ -26,8 +26,8 @@ source benches/emulator.sh
 export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:$port
 code=300000
 role_arn=$("$py" -c 'import json,sys,urllib.request; r=urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b"{\"name\": \"bench-admin\"}", method="POST")); print(json.load(r)["Arn"])' "http://127.0.0.1:$port/_harness/role")
-echo "| profiles in ~/.aws/config | lines | base hit / cat | this hit / cat | this hit (ms) | role hit / cat (this) |"
-echo "|---|---|---|---|---|---|"
+echo "| profiles in ~/.aws/config | lines | base hit / cat | this hit / cat | this hit (ms) | role hit / cat | role prompt / cat |"
+echo "|---|---|---|---|---|---|---|"
 for n in 30 300 1000 3000; do
   d=$work/n$n
   mkdir -p "$d"
@@ -61,7 +61,8 @@ PY
   cache=$(ls "$d"/cache-new/sessions/*.json)
   MFA_SESSION_CACHE_DIR=$d/cache-new hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/new.json" \
     -n floor "cat $cache" -n new "$new credential-process -p bench" \
-    -n role "$new credential-process -p bench-role" >/dev/null 2>&1
+    -n role "$new credential-process -p bench-role" \
+    -n role-prompt "$new prompt -p bench-role --color never" >/dev/null 2>&1
   MFA_SESSION_CACHE_DIR=$d/cache-old hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/old.json" \
     -n floor "cat $cache" -n old "$old credential-process -p bench" >/dev/null 2>&1
   "$py" - "$d" "$n" <<'PY'
@@ -72,6 +73,7 @@ def med(f, name):
 lines = sum(1 for _ in open(f"{d}/config"))
 fo, fn = med("old.json", "floor"), med("new.json", "floor")
 old, new, role = med("old.json", "old"), med("new.json", "new"), med("new.json", "role")
-print(f"| {n:,} | {lines:,} | {old / fo:.2f}x ({old:.1f} ms) | {new / fn:.2f}x | {new:.2f} | {role / fn:.2f}x |")
+rp = med("new.json", "role-prompt")
+print(f"| {n:,} | {lines:,} | {old / fo:.2f}x ({old:.1f} ms) | {new / fn:.2f}x | {new:.2f} | {role / fn:.2f}x | {rp / fn:.2f}x |")
 PY
 done

@@ -103,9 +103,17 @@ fn enroll_from_scratch_then_every_call_works_with_no_terminal_then_resync_and_un
 
     let out = run(&mut mfa(&t, &["unenroll", "enrollfull"]));
     fails(&out, 3, "no terminal to confirm on: pass --yes");
-    ok(&run(
+    let out = run(
         mfa(&t, &["unenroll", "enrollfull", "--yes"]).env("MFA_SESSION_TEST_NOW", at(now + 90))
-    ));
+    );
+    ok(&out);
+    // It says what it changed in the config file, and where the previous version is.
+    assert!(
+        stderr(&out).contains("and mfa_serial from [profile enrollfull] in")
+            && stderr(&out).contains("(previous version: "),
+        "{}",
+        stderr(&out)
+    );
     assert!(virtual_devices(&t, "enrollfull").is_empty());
     assert!(
         !std::fs::read_to_string(t.config_path())

@@ -78,6 +78,13 @@ fn the_standard_form_works_in_the_aws_cli_and_in_every_mfa_session_command() {
         "{}",
         stderr(&out)
     );
+    let script = "import boto3; print(boto3.Session(profile_name='std').client('sts').get_caller_identity()['Arn'])";
+    let out = run(&mut t.no_tty(python(), &["-c", script]));
+    assert!(
+        ok(&out).contains(":assumed-role/rolestd-ops/"),
+        "boto3: {}",
+        stderr(&out)
+    );
     // mfa-session's own commands take -p std and use its cached role credentials.
     let script = format!(
         "'{}' -m awscli sts get-caller-identity --output text --query Arn",

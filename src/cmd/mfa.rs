@@ -250,10 +250,15 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
             ctx.store.remove(&key)?;
         }
     }
-    UserFile::load(&config_path, Kind::Config)?.edit(&change, ctx.clock.now())?;
+    let saved = UserFile::load(&config_path, Kind::Config)?.edit(&change, ctx.clock.now())?;
     eprintln!(
-        "mfa-session: removed MFA device {} of IAM user {user}, its seed and sessions",
-        cfg.mfa_serial
+        "mfa-session: removed MFA device {} of IAM user {user}, its seed and sessions, and mfa_serial from [profile {name}] in {}{}",
+        cfg.mfa_serial,
+        saved.path.display(),
+        saved
+            .backup
+            .map(|b| format!(" (previous version: {})", b.display()))
+            .unwrap_or_default()
     );
     Ok(())
 }
