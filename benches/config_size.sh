@@ -58,6 +58,9 @@ PY
     MFA_SESSION_CACHE_DIR=$d/cache-$which "${!which}" credential-process -p bench >/dev/null
   done
   MFA_SESSION_CACHE_DIR=$d/cache-new "$new" credential-process -p bench-role >/dev/null
+  for p in bench bench-role; do
+    grep -q '"Hit"' "$d/cache-new/profiles/$p.json" || echo "warning: no flat-hit record for $p at $n profiles" >&2
+  done
   cache=$(ls "$d"/cache-new/sessions/*.json)
   MFA_SESSION_CACHE_DIR=$d/cache-new hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/new.json" \
     -n floor "cat $cache" -n new "$new credential-process -p bench" \

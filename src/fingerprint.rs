@@ -83,11 +83,14 @@ impl Fingerprint {
     /// Whether both files were last changed at least `SETTLE` before `now`, so that a later
     /// change cannot leave the same identity behind.
     pub fn settled(&self, now: DateTime<Utc>) -> bool {
-        let limit = (now - SETTLE).timestamp();
+        let limit = now - SETTLE;
+        let at = |(s, ns): (i64, i64)| DateTime::from_timestamp(s, u32::try_from(ns).unwrap_or(0));
         [&self.config, &self.credentials]
             .into_iter()
             .flatten()
-            .all(|f| f.mtime.0 < limit && f.ctime.0 < limit)
+            .all(|f| {
+                at(f.mtime).is_some_and(|t| t < limit) && at(f.ctime).is_some_and(|t| t < limit)
+            })
     }
 }
 

@@ -52,10 +52,7 @@ impl Exchange for AwsSts {
         keys: &LongTermKeys,
         code: &Secret,
     ) -> Result<Session, Error> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Unavailable(format!("cannot start the network runtime: {e}")))?;
+        let rt = runtime()?;
         let result = rt.block_on(call(cfg, keys, code));
         result.map_err(|e| explain(&e, cfg, keys, code))
     }
@@ -69,10 +66,7 @@ impl AssumeRole for AwsSts {
         duration_seconds: u32,
         region: &str,
     ) -> Result<Session, Error> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Unavailable(format!("cannot start the network runtime: {e}")))?;
+        let rt = runtime()?;
         rt.block_on(assume(source, role, duration_seconds, region))
             .map_err(|e| explain_assume(&e, role, region, source))
     }
@@ -93,9 +87,16 @@ async fn assume(
         .duration_seconds(duration_seconds as i32)
         .send()
         .await?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| SdkError::construction_failure("STS answered without credentials"))?;
+    session_of(out.credentials(), role.role_arn.split(':').nth(4))
+}
+
+/// Our `Session` from the credentials STS answered with.
+#[allow(clippy::result_large_err)] // the SDK's own error, handed on as the SDK returns it
+fn session_of<E>(
+    c: Option<&aws_sdk_sts::types::Credentials>,
+    account_id: Option<&str>,
+) -> Result<Session, SdkError<E>> {
+    let c = c.ok_or_else(|| SdkError::construction_failure("STS answered without credentials"))?;
     let expiration = chrono::DateTime::from_timestamp(c.expiration().secs(), 0)
         .ok_or_else(|| SdkError::construction_failure("STS answered with a bad expiration"))?;
     Ok(Session {
@@ -103,8 +104,16 @@ async fn assume(
         secret_access_key: Secret::new(c.secret_access_key()),
         session_token: Secret::new(c.session_token()),
         expiration,
-        account_id: role.role_arn.split(':').nth(4).map(str::to_owned),
+        account_id: account_id.map(str::to_owned),
     })
+}
+
+/// A current-thread runtime for one call, built only on the paths that call AWS.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Unavailable(format!("cannot start the network runtime: {e}")))
 }
 
 /// One line for a refused or failed AssumeRole; AWS's own words for the reason.
@@ -179,18 +188,7 @@ async fn call(
         .duration_seconds(cfg.duration_seconds as i32)
         .send()
         .await?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| SdkError::construction_failure("STS answered without credentials"))?;
-    let expiration = chrono::DateTime::from_timestamp(c.expiration().secs(), 0)
-        .ok_or_else(|| SdkError::construction_failure("STS answered with a bad expiration"))?;
-    Ok(Session {
-        access_key_id: c.access_key_id().to_owned(),
-        secret_access_key: Secret::new(c.secret_access_key()),
-        session_token: Secret::new(c.session_token()),
-        expiration,
-        account_id: cfg.account_id().map(str::to_owned),
-    })
+    session_of(out.credentials(), cfg.account_id())
 }
 
 /// Long-term keys as SDK credentials, for signing STS and IAM calls.

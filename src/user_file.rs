@@ -80,6 +80,16 @@ pub struct Saved {
     pub changed: bool,
 }
 
+impl Saved {
+    /// ` (previous version: BACKUP)` for the message saying what changed, or nothing.
+    pub fn previous(&self) -> String {
+        self.backup
+            .as_ref()
+            .map(|b| format!(" (previous version: {})", b.display()))
+            .unwrap_or_default()
+    }
+}
+
 fn stop(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Config(format!("{}: {why}; nothing was changed", path.display()))
 }

@@ -183,10 +183,7 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
         mask_key_id(&keys.access_key_id),
         ctx.secrets.name(),
         saved.path.display(),
-        saved
-            .backup
-            .map(|b| format!(" (previous version: {})", b.display()))
-            .unwrap_or_default()
+        saved.previous()
     );
     if let Some(src) = &args.from_profile {
         let remove = args.remove_plaintext

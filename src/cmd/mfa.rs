@@ -163,10 +163,7 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
         "mfa-session: enrolled {serial} for IAM user {user}; its seed is in {}; updated [profile {name}] in {}{}",
         ctx.secrets.name(),
         saved.path.display(),
-        saved
-            .backup
-            .map(|b| format!(" (previous version: {})", b.display()))
-            .unwrap_or_default()
+        saved.previous()
     );
     if args.show_qr {
         print_qr(&seed)?;
@@ -255,10 +252,7 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
         "mfa-session: removed MFA device {} of IAM user {user}, its seed and sessions, and mfa_serial from [profile {name}] in {}{}",
         cfg.mfa_serial,
         saved.path.display(),
-        saved
-            .backup
-            .map(|b| format!(" (previous version: {})", b.display()))
-            .unwrap_or_default()
+        saved.previous()
     );
     Ok(())
 }

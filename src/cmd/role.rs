@@ -89,10 +89,7 @@ pub fn run(cmd: &RoleCmd, ctx: &Ctx) -> Result<(), Error> {
         args.role_arn,
         args.from,
         saved.path.display(),
-        saved
-            .backup
-            .map(|b| format!(" (previous version: {})", b.display()))
-            .unwrap_or_default()
+        saved.previous()
     );
     Ok(())
 }
