@@ -3,12 +3,13 @@
 # Builds this tree and a base revision (default: 6205b43, before the flat hit path) in release,
 # then for configs of 30, 300, 1,000 and 3,000 SSO-style profiles (and a credentials file of as
 # many sections) times, in one run: `cat` of the cache file, the base's hit, this tree's hit
-# (hyperfine, median). Prints the table and the ratios to `cat`.
-# Usage: bash benches/config_size.sh [BASE_REV] [RUNS]
+# (hyperfine, median per round, median of ROUNDS rounds' ratios). Prints the table.
+# Usage: bash benches/config_size.sh [BASE_REV] [RUNS_PER_ROUND] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base_rev=${1:-6205b43}
-runs=${2:-100}
+runs=${2:-60}
+rounds=${3:-5}
 if ! command -v hyperfine >/dev/null; then
   sudo_=; [ "$(id -u)" = 0 ] || sudo_=sudo
   $sudo_ apt-get install -y -qq hyperfine >/dev/null
@@ -62,21 +63,27 @@ PY
     grep -q '"Hit"' "$d/cache-new/profiles/$p.json" || echo "warning: no flat-hit record for $p at $n profiles" >&2
   done
   cache=$(ls "$d"/cache-new/sessions/*.json)
-  MFA_SESSION_CACHE_DIR=$d/cache-new hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/new.json" \
-    -n floor "cat $cache" -n new "$new credential-process -p bench" \
-    -n role "$new credential-process -p bench-role" \
-    -n role-prompt "$new prompt -p bench-role --color never" >/dev/null 2>&1
-  MFA_SESSION_CACHE_DIR=$d/cache-old hyperfine -N --warmup 10 --runs "$runs" --export-json "$d/old.json" \
-    -n floor "cat $cache" -n old "$old credential-process -p bench" >/dev/null 2>&1
-  "$py" - "$d" "$n" <<'PY'
-import json, sys
-d, n = sys.argv[1], int(sys.argv[2])
+  # Rounds, each timing cat and the commands side by side: a ratio per round, then the median of
+  # the rounds' ratios (drift on a shared machine moves a round, not the result).
+  for r in $(seq "$rounds"); do
+    MFA_SESSION_CACHE_DIR=$d/cache-new hyperfine -N --warmup 5 --runs "$runs" --export-json "$d/new-$r.json" \
+      -n floor "cat $cache" -n new "$new credential-process -p bench" \
+      -n role "$new credential-process -p bench-role" \
+      -n role-prompt "$new prompt -p bench-role --color never" >/dev/null 2>&1
+    MFA_SESSION_CACHE_DIR=$d/cache-old hyperfine -N --warmup 5 --runs "$runs" --export-json "$d/old-$r.json" \
+      -n floor "cat $cache" -n old "$old credential-process -p bench" >/dev/null 2>&1
+  done
+  "$py" - "$d" "$n" "$rounds" <<'PY'
+import json, statistics, sys
+d, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def med(f, name):
     return next(r["median"] for r in json.load(open(f"{d}/{f}"))["results"] if r["command"] == name) * 1000
+def ratio(kind, name):
+    return statistics.median(med(f"{kind}-{r}.json", name) / med(f"{kind}-{r}.json", "floor") for r in range(1, rounds + 1))
+def ms(kind, name):
+    return statistics.median(med(f"{kind}-{r}.json", name) for r in range(1, rounds + 1))
 lines = sum(1 for _ in open(f"{d}/config"))
-fo, fn = med("old.json", "floor"), med("new.json", "floor")
-old, new, role = med("old.json", "old"), med("new.json", "new"), med("new.json", "role")
-rp = med("new.json", "role-prompt")
-print(f"| {n:,} | {lines:,} | {old / fo:.2f}x ({old:.1f} ms) | {new / fn:.2f}x | {new:.2f} | {role / fn:.2f}x | {rp / fn:.2f}x |")
+print(f"| {n:,} | {lines:,} | {ratio('old', 'old'):.2f}x ({ms('old', 'old'):.1f} ms) | {ratio('new', 'new'):.2f}x "
+      f"| {ms('new', 'new'):.2f} | {ratio('new', 'role'):.2f}x | {ratio('new', 'role-prompt'):.2f}x |")
 PY
 done
