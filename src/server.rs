@@ -130,6 +130,7 @@ fn serve(stream: TcpStream, token: &Secret, tx: &mpsc::Sender<Request>) {
             400,
             &problem("bad-request", "the request is malformed or over 8 KiB"),
         );
+        linger(&stream);
         return;
     };
     let mut lines = head.split("\r\n");
@@ -160,6 +161,22 @@ fn serve(stream: TcpStream, token: &Secret, tx: &mpsc::Sender<Request>) {
         Ok(Err(e)) => respond(&stream, 500, &problem("mfa-session", &e.to_string())),
         Err(_) => Ok(()),
     };
+}
+
+/// After refusing a request not read to its end: stop writing and read (a bounded amount, for
+/// a bounded time) what the client still sends, so closing does not reset the connection under
+/// the answer before the client has read it.
+fn linger(mut stream: &TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut sink = [0u8; 4096];
+    let mut left: usize = 64 * 1024;
+    while left > 0 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 /// The request head, up to the blank line, if it comes whole within the bounds.
