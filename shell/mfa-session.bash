@@ -18,6 +18,9 @@ __mfa_session_ps1() {
     return 0
 }
 
+# What `mfa PROFILE` replaces in this shell, put back by `mfa off`.
+__mfa_session_kept="AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION"
+
 mfa() {
     case "${1:-}" in
         '' | -h | --help)
@@ -26,15 +29,31 @@ mfa() {
             ;;
         off)
             unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
-                AWS_CREDENTIAL_EXPIRATION MFA_SESSION_PROFILE
+                AWS_CREDENTIAL_EXPIRATION MFA_SESSION_PROFILE AWS_REGION AWS_DEFAULT_REGION
+            if [ -n "${__mfa_session_saved+x}" ]; then
+                eval "$__mfa_session_saved"
+                unset __mfa_session_saved
+            fi
             ;;
         *)
-            local profile=$1 vars
+            local profile=$1 vars v
             shift
             if [ $# -gt 0 ]; then
-                mfa-session exec --profile "$profile" -- "$@"
+                # One command with this profile, whatever session the shell holds.
+                mfa-session exec --nested --profile "$profile" -- "$@"
             else
-                vars=$(mfa-session env --profile "$profile") && eval "$vars"
+                vars=$(mfa-session env --profile "$profile") || return
+                if [ -z "${__mfa_session_saved+x}" ]; then
+                    __mfa_session_saved=
+                    for v in $__mfa_session_kept; do
+                        if [ -n "${!v+x}" ]; then
+                            __mfa_session_saved+="export $v=$(printf %q "${!v}");"
+                        else
+                            __mfa_session_saved+="unset $v;"
+                        fi
+                    done
+                fi
+                eval "$vars"
             fi
             ;;
     esac

@@ -14,18 +14,39 @@ function __mfa_session_prompt
     return 0
 end
 
+# What `mfa PROFILE` replaces in this shell, put back by `mfa off`.
+set -g __mfa_session_kept AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION
+
 function mfa
     switch "$argv[1]"
         case '' -h --help
             echo "usage: mfa PROFILE [COMMAND ARGS...] | mfa off" >&2
             return 2
         case off
-            set -e AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION MFA_SESSION_PROFILE
+            set -e AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION MFA_SESSION_PROFILE AWS_REGION AWS_DEFAULT_REGION
+            if set -q __mfa_session_saved
+                for line in $__mfa_session_saved
+                    eval $line
+                end
+                set -e __mfa_session_saved
+            end
         case '*'
             if test (count $argv) -gt 1
-                mfa-session exec --profile $argv[1] -- $argv[2..-1]
+                # One command with this profile, whatever session the shell holds.
+                mfa-session exec --nested --profile $argv[1] -- $argv[2..-1]
             else
-                mfa-session env --profile $argv[1] --format fish | source
+                set -l vars (mfa-session env --profile $argv[1] --format fish); or return
+                if not set -q __mfa_session_saved
+                    set -g __mfa_session_saved
+                    for v in $__mfa_session_kept
+                        if set -q $v
+                            set -a __mfa_session_saved "set -gx $v "(string escape -- $$v)
+                        else
+                            set -a __mfa_session_saved "set -e $v"
+                        end
+                    end
+                end
+                string join \n -- $vars | source
             end
     end
 end

@@ -11,6 +11,7 @@ use std::time::Duration;
 #[derive(Parser, Debug)]
 #[command(
     name = "mfa-session",
+    bin_name = "mfa-session",
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MFA_SESSION_COMMIT"), ")"),
     about,
     propagate_version = true
@@ -49,10 +50,11 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.
     Man,
-    /// List the profiles mfa-session serves (for shell completions).
-    #[command(name = "__profiles", hide = true)]
-    Profiles,
 }
+
+/// The internal command the completion scripts run for profile names; kept out of clap so
+/// that no completion or help ever offers it.
+const PROFILES_COMMAND: &str = "__profiles";
 
 /// The prompt timeout when `MFA_SESSION_PROMPT_TIMEOUT` does not set one (seconds).
 const DEFAULT_PROMPT_TIMEOUT: u64 = 55;
@@ -128,7 +130,6 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Clear(a) => cmd::clear::run(a, &ctx),
         Command::Server(a) => cmd::server::run(a, &ctx),
         Command::Prompt(a) => cmd::prompt::run(a, &ctx),
-        Command::Profiles => cmd::completions::profiles(&ctx),
         Command::Add(a) => cmd::keys::add(a, &ctx),
         Command::Remove(a) => cmd::keys::remove(a, &ctx),
         Command::List(a) => cmd::keys::list(a, &ctx),
@@ -143,10 +144,62 @@ fn run(cli: &Cli) -> Result<(), Error> {
     }
 }
 
+/// A clap usage error as one line, with the command whose `--help` to read: "unexpected argument
+/// '--x' found (tip: ...): see 'mfa-session exec --help'".
+fn usage_line(rendered: &str) -> String {
+    let mut what = Vec::new();
+    let mut usage = "mfa-session".to_owned();
+    let mut in_error = true;
+    for line in rendered.lines() {
+        let line = line.trim();
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = u
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']) && *w == w.to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+        } else if line.is_empty() {
+            in_error = false;
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            what.push(format!("({tip})"));
+        } else if in_error {
+            what.push(line.strip_prefix("error: ").unwrap_or(line).to_owned());
+        }
+    }
+    let what = what.join(" ").replace(": (", " (").replace(":  ", ": ");
+    format!("{what}: see '{usage} --help'")
+}
+
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() == 2 && args[1] == PROFILES_COMMAND {
+        return finish(build_ctx(false).and_then(|ctx| cmd::completions::profiles(&ctx)));
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            match e.kind() {
+                K::DisplayHelp
+                | K::DisplayVersion
+                | K::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+                _ => {
+                    eprintln!(
+                        "mfa-session: error: {}",
+                        usage_line(&e.render().to_string())
+                    );
+                    return Exit::Usage.into();
+                }
+            }
+        }
+    };
+    finish(run(&cli))
+}
+
+/// The exit code of a command's result, its error said in one line.
+fn finish(result: Result<(), Error>) -> ExitCode {
+    match result {
         Ok(()) => Exit::Ok.into(),
         Err(err) => {
             eprintln!("mfa-session: error: {err}");

@@ -304,7 +304,9 @@ fn source_pair<'a>(set: &'a ProfileSet, cfg: &ProfileConfig) -> Result<(&'a str,
     }
 }
 
-/// Checks an MFA serial: an IAM MFA ARN, or a hardware device's serial number.
+/// Checks an MFA serial: an IAM virtual or hardware TOTP device's ARN (`…:mfa/NAME`), or a
+/// hardware TOTP token's serial number (letters and digits, e.g. GAHT12345678). A FIDO security
+/// key (`…:u2f/…`) is refused: GetSessionToken takes only TOTP codes, so it can never work.
 pub fn ensure_mfa_serial(serial: &str) -> Result<(), Error> {
     let bad = |why: &str| {
         Error::Config(format!(
@@ -313,23 +315,35 @@ pub fn ensure_mfa_serial(serial: &str) -> Result<(), Error> {
     };
     let allowed = |c: char| c.is_ascii_alphanumeric() || "+=/:,.@-_".contains(c);
     if !(9..=256).contains(&serial.len()) || !serial.chars().all(allowed) {
-        return Err(bad("is not a valid MFA serial number"));
+        return Err(bad("is not an IAM MFA device ARN"));
     }
-    if let Some(rest) = serial.strip_prefix("arn:") {
-        let parts: Vec<&str> = rest.splitn(5, ':').collect();
-        let ok = parts.len() == 5
-            && parts[0].starts_with("aws")
-            && parts[1] == "iam"
-            && parts[2].is_empty()
-            && parts[3].len() == 12
-            && parts[3].bytes().all(|b| b.is_ascii_digit())
-            && (parts[4].starts_with("mfa/") || parts[4].starts_with("u2f/"))
-            && parts[4].len() > 4;
-        if !ok {
-            return Err(bad("is not an IAM MFA device ARN"));
+    let Some(rest) = serial.strip_prefix("arn:") else {
+        if serial.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(()); // a hardware TOTP token's serial number
         }
+        return Err(bad(
+            "is neither an IAM MFA device ARN nor a hardware token's serial number (letters and digits)",
+        ));
+    };
+    let parts: Vec<&str> = rest.splitn(5, ':').collect();
+    let ok = parts.len() == 5
+        && parts[0].starts_with("aws")
+        && parts[1] == "iam"
+        && parts[2].is_empty()
+        && parts[3].len() == 12
+        && parts[3].bytes().all(|b| b.is_ascii_digit());
+    match parts.get(4) {
+        Some(dev) if ok && dev.starts_with("u2f/") => Err(Error::Config(format!(
+            "mfa_serial '{serial}' is a FIDO security key, which GetSessionToken cannot use (it takes only TOTP codes): add a virtual or hardware TOTP MFA device to the IAM user (AWS allows 8; `mfa-session enroll` makes one) and use its ARN"
+        ))),
+        Some(dev) if ok && dev.len() > 4 && dev.starts_with("mfa/") => Ok(()),
+        _ => Err(bad("is not an IAM MFA device ARN")),
     }
-    Ok(())
+}
+
+/// True for a serial GetSessionToken can use (not a FIDO security key).
+pub fn is_totp_serial(serial: &str) -> bool {
+    !serial.contains(":u2f/")
 }
 
 /// Parses `duration_seconds`: a whole number of seconds in 900..=129600.

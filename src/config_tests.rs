@@ -152,7 +152,17 @@ fn mfa_serials() {
         "arn:aws:iam::1234:mfa/a",
         "has space in it",
         "arn:aws:iam::123456789012:mfa/",
+        "my-device-name",
+        "alice@example.com",
     ] {
         assert!(ensure_mfa_serial(bad).is_err(), "{bad}");
     }
+    let fido = ensure_mfa_serial("arn:aws:iam::123456789012:u2f/user/alice/fido-ABCDEFGHIJ")
+        .unwrap_err()
+        .to_string();
+    assert!(fido.contains("is a FIDO security key"), "{fido}");
+    assert!(
+        fido.contains("add a virtual or hardware TOTP MFA device"),
+        "{fido}"
+    );
 }

@@ -77,6 +77,32 @@ pub fn code_of(err: &Error) -> Exit {
     }
 }
 
+/// Makes a panic (a bug, or standard output that cannot be written: closed, full) one line on
+/// stderr and exit code 1, like every other failure, instead of Rust's backtrace and 101.
+/// Panic messages never carry secrets: secrets are held in types whose `Debug` is redacted.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        let msg = msg.lines().next().unwrap_or_default();
+        let line = match msg.strip_prefix("failed printing to stdout: ") {
+            Some(why) => format!("cannot write to standard output ({why}): check where it goes"),
+            None => format!(
+                "unexpected failure ({msg}, at {}): please report it",
+                info.location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default()
+            ),
+        };
+        eprintln!("mfa-session: error: {line}");
+        std::process::exit(Exit::Failure as i32);
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

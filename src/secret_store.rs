@@ -38,6 +38,13 @@ pub trait SecretStore {
     fn delete(&self, profile: &str, item: Item) -> Result<bool, Error>;
     /// A name for messages ("the OS keyring").
     fn name(&self) -> &'static str;
+    /// A short label for tables ("keyring", "encrypted file").
+    fn label(&self) -> &'static str {
+        match self.name() {
+            "the OS keyring" => "keyring",
+            _ => "encrypted file",
+        }
+    }
 }
 
 /// The OS keyring. The platform store is opened on first use, so commands that never touch a
@@ -100,8 +107,8 @@ fn open_platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
 fn explain(e: &keyring_core::Error) -> String {
     use keyring_core::Error as K;
     match e {
-        K::NoStorageAccess(_) => "the OS keyring is locked: unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`), or keep the keys in ~/.aws/credentials with mfa_session_source_profile".into(),
-        K::PlatformFailure(_) => "no OS keyring is reachable (no Secret Service on the D-Bus session bus: SSH session, container or WSL?): start one (gnome-keyring or KeePassXC), or keep the keys in ~/.aws/credentials with mfa_session_source_profile".into(),
+        K::NoStorageAccess(_) => "the OS keyring is locked: unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`), or set MFA_SESSION_BACKEND=file to keep them in an encrypted file".into(),
+        K::PlatformFailure(_) => "no OS keyring is reachable (no Secret Service on the D-Bus session bus: SSH session, container or WSL?): start one (gnome-keyring or KeePassXC), or set MFA_SESSION_BACKEND=file to keep keys and seeds in an encrypted file instead".into(),
         K::NotSupportedByStore(why) => format!("the OS keyring cannot do this ({why})"),
         other => format!("the OS keyring failed: {}", other.to_string().split(['\n', '"']).next().unwrap_or("")),
     }

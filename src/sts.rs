@@ -140,7 +140,16 @@ fn explain_assume<E: ProvideErrorMetadata + std::error::Error + 'static>(
             }
             explain_assume_code(e.code().unwrap_or("Unknown"), &msg, role, region)
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Error::Unavailable(format!(
+        SdkError::TimeoutError(_) => Error::Unavailable(format!(
+            "STS in {region} did not answer within {}s to assume {}: check your network or proxy, then try again",
+            STS_TIMEOUT.as_secs(),
+            role.role_arn
+        )),
+        SdkError::DispatchFailure(d) if d.is_timeout() => Error::Unavailable(format!(
+            "STS in {region} timed out to assume {}: check your network or proxy, then try again",
+            role.role_arn
+        )),
+        SdkError::DispatchFailure(_) => Error::Unavailable(format!(
             "cannot reach STS in {region} to assume {}: check your network, then try again",
             role.role_arn
         )),

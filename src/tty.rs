@@ -102,6 +102,21 @@ pub fn note(msg: &str, or_stderr: bool) {
     }
 }
 
+/// Asks `question` on the controlling terminal and reads one visible line; `None` with no
+/// terminal or no answer.
+pub fn ask_line(question: &str) -> Option<String> {
+    let mut tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    write!(tty, "{question}").ok()?;
+    tty.flush().ok()?;
+    let mut line = String::new();
+    BufReader::new(tty).read_line(&mut line).ok()?;
+    Some(line.trim().to_owned())
+}
+
 /// Reads lines from the terminal on a thread so the caller can time out. The thread is left
 /// blocked in `read` if the user never answers; the process exits soon after anyway.
 fn spawn_line_reader(tty: File) -> mpsc::Receiver<Option<Secret>> {

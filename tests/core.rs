@@ -75,15 +75,29 @@ fn the_refresh_margin_is_honoured_with_an_injected_clock() {
 }
 
 #[test]
-fn a_corrupt_or_truncated_cache_file_is_a_miss_not_a_crash() {
+fn a_corrupt_truncated_or_binary_cache_file_is_ignored_and_said_not_a_crash() {
     let t = TestEnv::new("corrupt");
     warm(&t, "123456");
     let file = t.cache_file();
     let full = std::fs::read(&file).unwrap();
-    for bad in [&full[..full.len() / 2], b"\x00\xff garbage", b""] {
+    for (bad, why) in [
+        (&full[..full.len() / 2], "corrupt (eof)"),
+        (b"\x00\xff garbage", "corrupt (syntax)"),
+        (b"", "corrupt (eof)"),
+    ] {
         std::fs::write(&file, bad).unwrap();
         let out = run(&mut t.mfa(&["credential-process", "-p", "work"]));
-        fails(&out, 4, "no terminal");
+        assert_eq!(out.status.code(), Some(4));
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert!(
+            lines[0].starts_with("mfa-session: warning: cached session ignored: cache file ")
+                && lines[0].contains(&*file.to_string_lossy())
+                && lines[0].contains(why),
+            "{err}"
+        );
+        assert!(lines[1].contains("no terminal"), "{err}");
     }
     warm(&t, "345678");
     assert_eq!(sts_calls(&t.key_id), 2);
@@ -174,7 +188,7 @@ fn exec_of_a_missing_command_and_a_nested_exec_are_refused() {
     fails(
         &nested,
         3,
-        "already inside `mfa-session exec` of profile 'other'",
+        "this shell already holds the session of profile 'other'",
     );
     let allowed = run(t
         .mfa(&["exec", "-p", "work", "--nested", "--", "true"])

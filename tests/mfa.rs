@@ -259,7 +259,8 @@ fn add_finds_the_mfa_serial_itself_and_enroll_can_show_a_qr_code() {
     let out = add();
     ok(&out);
     assert!(
-        stderr(&out).contains("has no MFA device yet: run `mfa-session enroll adddiscover` next"),
+        stderr(&out)
+            .contains("has no TOTP MFA device yet: run `mfa-session enroll adddiscover` next"),
         "{}",
         stderr(&out)
     );

@@ -124,42 +124,54 @@ fn completions_load_and_complete_profile_names_in_bash_zsh_and_fish() {
 #[test]
 fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     let t = TestEnv::new("snippets");
+    // work2 shares work's keys and device, so its session too.
+    t.write_config(&format!(
+        "[profile work2]\ncredential_process = {BIN} credential-process --profile work2\n\
+         mfa_serial = {}\nmfa_session_source_profile = work-lt\nregion = eu-west-1\n",
+        t.serial
+    ));
     let exp = warm(&t, "work", "123456");
     let now = before(exp, 3 * 3600 + 12 * 60);
+    // After `mfa work`: another profile's one command still runs (the shell holds work's
+    // session, which is not an `exec` to exit), and `mfa off` puts back what `mfa work` replaced.
     let cases = [
         (
             "bash",
             r#"source "$SNIPPETS/mfa-session.bash"
             echo "[$(__mfa_session_ps1)]"
-            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset}"
-            mfa work sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; echo "[$(__mfa_session_ps1)]""#,
+            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset} $AWS_REGION"
+            mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
+            mfa off; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
         ),
         (
             "zsh",
             r#"source "$SNIPPETS/mfa-session.zsh"
             echo "[$(__mfa_session_ps1)]"
-            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset}"
-            mfa work sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; echo "[$(__mfa_session_ps1)]""#,
+            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset} $AWS_REGION"
+            mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
+            mfa off; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
         ),
         (
             "fish",
             r#"source "$SNIPPETS/mfa-session.fish"
             set p (__mfa_session_prompt); echo "[$p]"
             mfa work; set p (__mfa_session_prompt); set k (string sub -l 4 $AWS_ACCESS_KEY_ID)
-            set -q AWS_PROFILE; and set a set; or set a unset; echo "[$p] $k $a"
-            mfa work sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; set p (__mfa_session_prompt); echo "[$p]""#,
+            set -q AWS_PROFILE; and set a set; or set a unset; echo "[$p] $k $a $AWS_REGION"
+            mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
+            mfa off; set p (__mfa_session_prompt)
+            set -q AWS_DEFAULT_REGION; and set d set; or set d unset
+            set -q AWS_ACCESS_KEY_ID; and set k set; or set k unset
+            echo "[$p] $AWS_PROFILE $AWS_REGION $d $k""#,
         ),
     ];
     for (sh, script) in cases {
         let out = run(shell(&t, sh, script)
-            .env("AWS_PROFILE", "nothing-here")
+            .env("AWS_PROFILE", "nothing here")
+            .env("AWS_REGION", "us-west-2")
             .env("MFA_SESSION_TEST_NOW", &now));
         assert_eq!(
             ok(&out),
-            "[]\n[ (work 3h12m)] AKIA unset\nchild work\n[]\n",
+            "[]\n[ (work 3h12m)] AKIA unset eu-west-1\nchild work2\n[] nothing here us-west-2 unset unset\n",
             "{sh}: {}",
             stderr(&out)
         );

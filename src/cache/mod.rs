@@ -64,10 +64,10 @@ pub struct Entry {
 pub enum Lookup {
     /// A readable entry.
     Hit(Entry),
-    /// Nothing usable (absent or corrupt); the reason is for `-v`.
+    /// No entry yet; the reason is for `-v`.
     Miss(String),
-    /// A file that must not be trusted (a symlink, not ours, open to others, huge): ignored, and
-    /// the user is told.
+    /// A file that cannot be used (corrupt, truncated, binary, of an unknown version) or must
+    /// not be trusted (a symlink, not ours, open to others, huge): ignored, and the user is told.
     Refused(String),
 }
 
@@ -130,15 +130,19 @@ impl Store {
         match read_private_file(&self.entry_path(key)) {
             Ok(bytes) => match serde_json::from_slice::<Entry>(&bytes) {
                 Ok(e) if e.version == 1 => Lookup::Hit(e),
-                Ok(e) => Lookup::Miss(format!("cache entry has unknown version {}", e.version)),
-                Err(e) => Lookup::Miss(format!(
-                    "cache entry is corrupt ({})",
+                Ok(e) => Lookup::Refused(format!(
+                    "cache file {} has unknown version {}",
+                    self.entry_path(key).display(),
+                    e.version
+                )),
+                Err(e) => Lookup::Refused(format!(
+                    "cache file {} is corrupt ({})",
+                    self.entry_path(key).display(),
                     format!("{:?}", e.classify()).to_lowercase()
                 )),
             },
             Err(ReadError::Missing) => Lookup::Miss("no cached session".into()),
-            Err(ReadError::Refused(why)) => Lookup::Refused(why),
-            Err(ReadError::Unreadable(why)) => Lookup::Miss(why),
+            Err(ReadError::Refused(why) | ReadError::Unreadable(why)) => Lookup::Refused(why),
         }
     }
 
@@ -177,10 +181,13 @@ impl Store {
         }
     }
 
-    /// All readable entries, by key.
-    pub fn entries(&self) -> Vec<(String, Entry)> {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return Vec::new();
+    /// All readable entries, by key. No directory yet is no entries; a directory that cannot be
+    /// read is an error (exit 7).
+    pub fn entries(&self) -> Result<Vec<(String, Entry)>, Error> {
+        let dir = match fs::read_dir(&self.dir) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(cache_error(&self.dir, &e)),
         };
         let mut out: Vec<_> = dir
             .filter_map(|d| {
@@ -193,7 +200,7 @@ impl Store {
             })
             .collect();
         out.sort_by(|a, b| a.1.profile.cmp(&b.1.profile));
-        out
+        Ok(out)
     }
 }
 
@@ -268,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_truncated_huge_symlinked_or_open_files_are_misses() {
+    fn corrupt_truncated_huge_symlinked_or_open_files_are_refused_and_said() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(&tmp.path().join("c"));
         store.save("k", &entry("2030-01-01T00:00:00Z")).unwrap();
@@ -278,9 +285,9 @@ mod tests {
             fs::write(&path, bytes).unwrap();
         };
         write(&full[..full.len() / 2]);
-        assert!(matches!(store.load("k"), Lookup::Miss(m) if m.contains("corrupt")));
+        assert!(matches!(store.load("k"), Lookup::Refused(m) if m.contains("corrupt (eof)")));
         write(&[0xff, 0, 0x13]);
-        assert!(matches!(store.load("k"), Lookup::Miss(_)));
+        assert!(matches!(store.load("k"), Lookup::Refused(m) if m.contains("corrupt (syntax)")));
         write(&vec![b' '; 70 * 1024]);
         assert!(matches!(store.load("k"), Lookup::Refused(m) if m.contains("too large")));
         write(&full);

@@ -14,24 +14,36 @@ pub struct Args {
     all: bool,
 }
 
-/// Deletes the sessions and says how many went.
+/// Deletes the sessions and says how many went, and which other profiles shared them.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     let name = crate::profile::chosen(args.profile.profile.as_deref(), &ctx.env);
     let name = name.as_deref();
     let mut removed = 0;
+    let mut shared = Vec::new();
     match (args.all, name) {
         (true, _) => {
-            for (key, _) in ctx.store.entries() {
+            for (key, _) in ctx.store.entries()? {
                 removed += usize::from(ctx.store.remove(&key)?);
             }
         }
         (false, Some(name)) => {
             // The session made for this profile's keys and device, and any made under its name.
             let set = config::load_profiles(&ctx.env)?;
-            if let Ok(located) = crate::profile::locate(&set, &ctx.env, name) {
-                removed += usize::from(ctx.store.remove(&located.cache_key)?);
+            if let Ok(located) = crate::profile::locate(&set, &ctx.env, name)
+                && ctx.store.remove(&located.cache_key)?
+            {
+                removed += 1;
+                shared = config::session_profiles(&set)
+                    .into_iter()
+                    .filter(|other| *other != name)
+                    .filter(|other| {
+                        crate::profile::locate(&set, &ctx.env, other)
+                            .is_ok_and(|l| l.cache_key == located.cache_key)
+                    })
+                    .map(|other| format!("'{other}'"))
+                    .collect();
             }
-            for (key, entry) in ctx.store.entries() {
+            for (key, entry) in ctx.store.entries()? {
                 if entry.profile == name {
                     removed += usize::from(ctx.store.remove(&key)?);
                 }
@@ -43,9 +55,17 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
             ));
         }
     }
+    let also = if shared.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (shared with {}, which will ask for a new code too)",
+            shared.join(", ")
+        )
+    };
     eprintln!(
-        "mfa-session: cleared {removed} cached session{}",
-        if removed == 1 { "" } else { "s" }
+        "mfa-session: cleared {}{also}",
+        super::count(removed, "cached session")
     );
     Ok(())
 }

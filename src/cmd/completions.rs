@@ -56,7 +56,9 @@ pub fn script(shell: Shell, mut cmd: clap::Command) -> String {
         }
         Shell::Zsh => {
             text = text.replace(":PROFILE:_default", ":PROFILE:_mfa_session_profiles");
-            text = ZSH_PROFILES.trim_start().to_owned() + &text;
+            // After the `#compdef` line, which compinit reads to autoload the file from fpath.
+            let (compdef, rest) = text.split_once('\n').unwrap_or((&text, ""));
+            text = format!("{compdef}\n{}{rest}", ZSH_PROFILES.trim_start());
         }
         Shell::Fish => text += FISH_PROFILES,
         _ => {}
@@ -70,14 +72,38 @@ pub fn run(args: &Args, cmd: clap::Command) -> Result<(), Error> {
     Ok(())
 }
 
-/// Prints the man page (roff).
+/// Prints the man page (roff): one page, `mfa-session(1)`, whose COMMANDS section lists each
+/// command with its summary (clap_mangen's own section points at a page per command, which is
+/// not installed).
 pub fn man(cmd: clap::Command) -> Result<(), Error> {
+    let fail = |e: std::io::Error| Error::Config(format!("cannot render the man page: {e}"));
     let mut out = Vec::new();
-    clap_mangen::Man::new(cmd)
-        .render(&mut out)
-        .map_err(|e| Error::Config(format!("cannot render the man page: {e}")))?;
+    let page = clap_mangen::Man::new(cmd.clone());
+    page.render_title(&mut out).map_err(fail)?;
+    page.render_name_section(&mut out).map_err(fail)?;
+    page.render_synopsis_section(&mut out).map_err(fail)?;
+    page.render_description_section(&mut out).map_err(fail)?;
+    page.render_options_section(&mut out).map_err(fail)?;
+    out.extend_from_slice(commands_section(&cmd).as_bytes());
+    page.render_version_section(&mut out).map_err(fail)?;
     print!("{}", String::from_utf8_lossy(&out));
     Ok(())
+}
+
+/// The COMMANDS section: `mfa-session NAME` and its summary, for every visible command.
+fn commands_section(cmd: &clap::Command) -> String {
+    let roff = |t: &str| t.replace('\\', "\\e").replace('-', "\\-");
+    let mut out = String::from(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        out += &format!(
+            ".TP\n\\fBmfa\\-session {}\\fR\n{}\n",
+            roff(sub.get_name()),
+            roff(&about)
+        );
+    }
+    out += ".PP\nEach command's options: \\fBmfa\\-session \\fICOMMAND\\fB \\-\\-help\\fR.\n";
+    out
 }
 
 /// Prints the names of the profiles mfa-session serves, one a line (for completions).

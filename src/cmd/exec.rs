@@ -36,7 +36,7 @@ pub struct Args {
 pub fn ensure_not_nested(ctx: &Ctx, name: &str, nested: bool) -> Result<(), Error> {
     match ctx.env.get(PROFILE_VAR) {
         Some(active) if active != name && !nested => Err(Error::Config(format!(
-            "already inside `mfa-session exec` of profile '{active}': exit that shell first, or pass --nested"
+            "this shell already holds the session of profile '{active}' (from `mfa-session exec`, or `mfa {active}` / `env`): exit that shell or run `mfa off` first, or pass --nested"
         ))),
         _ => Ok(()),
     }

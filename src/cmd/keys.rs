@@ -118,24 +118,61 @@ fn discover_serial(
         keys,
     )?;
     let user = iam.user_name()?;
-    let devices = iam.list_mfa_devices(&user)?;
-    match devices.as_slice() {
+    let (totp, fido): (Vec<String>, Vec<String>) = iam
+        .list_mfa_devices(&user)?
+        .into_iter()
+        .partition(|s| config::is_totp_serial(s));
+    for f in &fido {
+        eprintln!(
+            "mfa-session: skipping FIDO security key {f}: GetSessionToken takes only TOTP codes"
+        );
+    }
+    match totp.as_slice() {
         [one] => {
             eprintln!("mfa-session: found MFA device {one} of IAM user {user}");
             Ok(Some(one.clone()))
         }
         [] => {
             eprintln!(
-                "mfa-session: IAM user {user} has no MFA device yet: run `mfa-session enroll {name}` next"
+                "mfa-session: IAM user {user} has no TOTP MFA device yet: run `mfa-session enroll {name}{}` next",
+                if fido.is_empty() { "" } else { " --additional" }
             );
             Ok(None)
         }
-        many => Err(Error::Config(format!(
-            "IAM user {user} has {} MFA devices ({}): pick one with --mfa-serial",
-            many.len(),
-            many.join(", ")
-        ))),
+        many => pick_device(&user, many).map(Some),
     }
+}
+
+/// Asks which of several TOTP devices to use; with no terminal, says to pass --mfa-serial.
+fn pick_device(user: &str, devices: &[String]) -> Result<String, Error> {
+    let choices = devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!("  {}) {d}\n", i + 1))
+        .collect::<String>();
+    let question = format!(
+        "IAM user {user} has {} TOTP MFA devices:\n{choices}Which one? [1-{}] ",
+        devices.len(),
+        devices.len()
+    );
+    let answer = crate::tty::ask_line(&question).ok_or_else(|| {
+        Error::Config(format!(
+            "IAM user {user} has {} TOTP MFA devices ({}): pick one with --mfa-serial",
+            devices.len(),
+            devices.join(", ")
+        ))
+    })?;
+    answer
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| devices.get(n.wrapping_sub(1)))
+        .cloned()
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "'{answer}' is not one of 1 to {}: run again and pick a number, or pass --mfa-serial",
+                devices.len()
+            ))
+        })
 }
 
 /// Stores the keys and writes the profile; with --from-profile, then removes the plain-text
@@ -292,15 +329,16 @@ pub fn remove(args: &RemoveArgs, ctx: &Ctx) -> Result<(), Error> {
     let keys = ctx.secrets.delete(name, Item::Keys)?;
     let seed = ctx.secrets.delete(name, Item::Seed)?;
     let mut sessions = 0;
-    for (key, entry) in ctx.store.entries() {
+    for (key, entry) in ctx.store.entries()? {
         if entry.profile == *name {
             sessions += usize::from(ctx.store.remove(&key)?);
         }
     }
     eprintln!(
-        "mfa-session: profile '{name}': {} keys, {} seed, {sessions} cached sessions removed; its [profile {name}] section in the config file is left as it is",
-        if keys { "1" } else { "no" },
-        if seed { "1" } else { "no" }
+        "mfa-session: profile '{name}': {}, {}, {} removed; its [profile {name}] section in the config file is left as it is",
+        if keys { "its keys" } else { "no keys" },
+        if seed { "its seed" } else { "no seed" },
+        super::count(sessions, "cached session")
     );
     Ok(())
 }
@@ -332,32 +370,33 @@ pub fn list(args: &ListArgs, ctx: &Ctx) -> Result<(), Error> {
                 continue;
             }
         };
+        let store = ctx.secrets.label();
         let keys = match &cfg.keys {
             KeySource::Profile(src) => format!("credentials file [{src}]"),
             KeySource::Keyring(id) => match ctx.secrets.get(name, Item::Keys) {
-                Ok(Some(_)) => format!("keyring ({})", mask_key_id(id)),
+                Ok(Some(_)) => format!("{store} ({})", mask_key_id(id)),
                 Ok(None) => format!(
-                    "missing from the keyring ({}): run `mfa-session add {name}`",
+                    "missing from the {store} ({}): run `mfa-session add {name}`",
                     mask_key_id(id)
                 ),
-                Err(_) => "keyring (unavailable)".into(),
+                Err(_) => format!("{store} (unavailable)"),
             },
         };
-        let seed = match ctx.secrets.get(name, Item::Seed) {
-            Ok(Some(_)) => "keyring",
-            Ok(None) => "none",
-            Err(_) => "keyring unavailable",
+        let (seed, has_seed) = match ctx.secrets.get(name, Item::Seed) {
+            Ok(Some(_)) => (store.to_owned(), true),
+            Ok(None) => ("none".to_owned(), false),
+            Err(_) => (format!("{store} unavailable"), false),
         };
         let source = match cfg.code_source {
             Some(f) => format!("{f:?} (forced)").to_lowercase(),
-            None if seed == "keyring" => "seed".into(),
+            None if has_seed => "seed".into(),
             None if cfg.mfa_process.is_some() => "mfa_process".into(),
             None => "prompt".into(),
         };
         rows.push(Listed {
             profile: name.into(),
             keys,
-            seed: seed.into(),
+            seed,
             mfa_process: cfg.mfa_process.is_some(),
             code_source: source,
         });
@@ -369,12 +408,11 @@ pub fn list(args: &ListArgs, ctx: &Ctx) -> Result<(), Error> {
         );
         return Ok(());
     }
-    println!("{:<20} {:<12} {:<10} KEYS", "PROFILE", "CODE FROM", "SEED");
-    for r in rows {
-        println!(
-            "{:<20} {:<12} {:<10} {}",
-            r.profile, r.code_source, r.seed, r.keys
-        );
-    }
+    let header = ["PROFILE", "CODE FROM", "SEED", "KEYS"];
+    let table: Vec<[&str; 4]> = rows
+        .iter()
+        .map(|r| [&*r.profile, &*r.code_source, &*r.seed, &*r.keys])
+        .collect();
+    print!("{}", super::columns(&header, &table));
     Ok(())
 }

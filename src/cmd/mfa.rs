@@ -126,8 +126,10 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     let name = args.profile.resolve(&ctx.env)?;
     let (iam, set) = connect_with_keys(ctx, &name)?;
     let user = iam.user_name()?;
+    // A FIDO security key does not count: GetSessionToken cannot use it.
     let existing = iam.list_mfa_devices(&user)?;
-    if let (Some(first), false) = (existing.first(), args.additional) {
+    let totp = existing.iter().find(|s| crate::config::is_totp_serial(s));
+    if let (Some(first), false) = (totp, args.additional) {
         return Err(Error::Config(format!(
             "IAM user {user} already has an MFA device ({first}): set `mfa_serial = {first}` in [profile {name}] to use it, or pass --additional to add another"
         )));
@@ -156,7 +158,7 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     let (step, c1, c2) = two_codes(ctx, &seed);
     iam.enable(&user, &serial, (&c1, &c2), false)
         .map_err(undo)?;
-    crate::mfa::steps::save_step(&ctx.store, &serial, step);
+    crate::mfa::steps::save_used(&ctx.store, &serial, step * seed.period());
 
     let saved = edit.save(&serial, Some(ctx)).map_err(undo)?;
     eprintln!(
@@ -200,7 +202,7 @@ pub fn resync(args: &ResyncArgs, ctx: &Ctx) -> Result<(), Error> {
     let user = iam.user_name()?;
     let (step, c1, c2) = two_codes(ctx, &seed);
     iam.enable(&user, &cfg.mfa_serial, (&c1, &c2), true)?;
-    crate::mfa::steps::save_step(&ctx.store, &cfg.mfa_serial, step);
+    crate::mfa::steps::save_used(&ctx.store, &cfg.mfa_serial, step * seed.period());
     eprintln!(
         "mfa-session: resynchronized {} for IAM user {user}",
         cfg.mfa_serial
@@ -242,9 +244,11 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
     iam.deactivate(&user, &cfg.mfa_serial)?;
     iam.delete_virtual(&cfg.mfa_serial)?;
     ctx.secrets.delete(&name, Item::Seed)?;
-    for (key, entry) in ctx.store.entries() {
+    // The device is gone: its sessions are of no further use, and a cache that cannot be read
+    // must not stop the config edit that follows.
+    for (key, entry) in ctx.store.entries().unwrap_or_default() {
         if entry.profile == name || entry.mfa_serial == cfg.mfa_serial {
-            ctx.store.remove(&key)?;
+            let _ = ctx.store.remove(&key);
         }
     }
     let saved = UserFile::load(&config_path, Kind::Config)?.edit(&change, ctx.clock.now())?;

@@ -57,3 +57,51 @@ impl ProfileSel {
         Ok(name)
     }
 }
+
+/// "1 cached session", "2 cached sessions", "no cached sessions".
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        0 => format!("no {noun}s"),
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
+/// Left-aligned columns as wide as their widest cell (in characters), two spaces apart.
+pub fn columns<const N: usize>(header: &[&str; N], rows: &[[&str; N]]) -> String {
+    let mut width = header.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in std::iter::once(header).chain(rows) {
+        let mut line = String::new();
+        for (i, (c, w)) in r.iter().zip(width).enumerate() {
+            if i + 1 == N {
+                line += c;
+            } else {
+                line += &format!("{c:<w$}  ");
+            }
+        }
+        out += line.trim_end();
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_line_up_whatever_the_width_of_a_cell() {
+        let out = super::columns(
+            &["A", "B", "C"],
+            &[["a-long-profile-name", "é", "x"], ["b", "bb", "y"]],
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "A                    B   C");
+        assert_eq!(lines[1], "a-long-profile-name  é   x");
+        assert_eq!(lines[2], "b                    bb  y");
+    }
+}

@@ -82,18 +82,22 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         );
         return Ok(());
     }
-    println!(
-        "{:<20} {:<14} {:<10} MFA DEVICE",
-        "PROFILE", "SESSION", "LEFT"
+    let cells: Vec<[String; 4]> = rows
+        .into_iter()
+        .map(|r| {
+            let left = r
+                .seconds_left
+                .filter(|s| *s > 0)
+                .map(crate::env::human)
+                .unwrap_or_else(|| "-".into());
+            let device = r.mfa_serial.or(r.problem).unwrap_or_default();
+            [r.profile, r.state.to_owned(), left, device]
+        })
+        .collect();
+    let table: Vec<[&str; 4]> = cells.iter().map(|r| r.each_ref().map(|c| &**c)).collect();
+    print!(
+        "{}",
+        super::columns(&["PROFILE", "SESSION", "LEFT", "MFA DEVICE"], &table)
     );
-    for r in rows {
-        let left = r
-            .seconds_left
-            .filter(|s| *s > 0)
-            .map(crate::env::human)
-            .unwrap_or_else(|| "-".into());
-        let device = r.mfa_serial.or(r.problem).unwrap_or_default();
-        println!("{:<20} {:<14} {:<10} {device}", r.profile, r.state, left);
-    }
     Ok(())
 }

@@ -20,16 +20,28 @@ pub mod totp;
 /// is caught instead of looping.
 pub const IN_PROCESS_VAR: &str = "MFA_SESSION_IN_MFA_PROCESS";
 
-/// Where a code came from.
+/// Where a code came from, and the start (Unix seconds) of the TOTP time step it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// Typed at the terminal.
-    Typed,
+    Typed(u64),
     /// Printed by `mfa_process`.
-    Process,
+    Process(u64),
     /// Generated from the seed for this time step.
     Generated(u64),
 }
+
+impl Origin {
+    /// The start of the code's time step, in Unix seconds.
+    pub fn step_start(self) -> u64 {
+        match self {
+            Origin::Typed(s) | Origin::Process(s) | Origin::Generated(s) => s,
+        }
+    }
+}
+
+/// The TOTP period AWS's devices use (seconds).
+const PERIOD: u64 = 30;
 
 /// An MFA code and its origin. `Debug` shows the origin only.
 pub struct OneTimeCode {
@@ -73,7 +85,17 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
         }
         Choice::Use(Source::Process) => {
             let cmd = cfg.mfa_process.as_deref().expect("chosen with a command");
-            process::run_process(cmd, ctx.process_timeout)
+            // The command prints the code of the current step (a YubiKey's may wait for a
+            // touch): a step already used would give a code AWS refuses, so wait it out first.
+            let start = next_unused_step(ctx, cfg, PERIOD)?;
+            ctx.codes.progress(
+                &format!(
+                    "running mfa_process for profile '{name}' ({}): touch your security key if it asks",
+                    cmd.split_whitespace().next().unwrap_or("mfa_process")
+                ),
+                false,
+            );
+            process::run_process(cmd, ctx.process_timeout, start)
         }
         Choice::Use(Source::Terminal) => {
             let info = PromptInfo {
@@ -81,9 +103,10 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
                 mfa_serial: &cfg.mfa_serial,
                 timeout: ctx.prompt_timeout,
             };
+            let value = ctx.codes.code(&info)?;
             Ok(OneTimeCode {
-                value: ctx.codes.code(&info)?,
-                origin: Origin::Typed,
+                value,
+                origin: Origin::Typed(current_step_start(ctx, PERIOD)),
             })
         }
         Choice::SeedFailed => Err(seed.expect("failed").expect_err("failed")),
@@ -96,42 +119,54 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
     }
 }
 
-/// The code of the current step, unless that step's code was already used for this device:
-/// AWS accepts each code once, so then the next step's code, after waiting for it.
-fn generated(ctx: &Ctx, cfg: &ProfileConfig, seed: &Seed) -> Result<OneTimeCode, Error> {
+/// The start of the current time step, for a device of `period` seconds.
+fn current_step_start(ctx: &Ctx, period: u64) -> u64 {
     let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
-    let mut step = seed.step_at(now);
-    if let Some(last) = steps::last_step(&ctx.store, &cfg.mfa_serial)
-        && step <= last
-    {
-        let wait = (last + 1) * seed.period() - now;
-        if wait > 2 * seed.period() {
-            return Err(Error::MfaCode(format!(
-                "the last code used for {} was for a time {wait}s ahead of this clock: is the clock right? (timedatectl set-ntp true)",
-                cfg.mfa_serial
-            )));
+    now - now % period
+}
+
+/// The start of the current step, unless a code of that step was already used for this device:
+/// AWS accepts each code once, so then the next step, after waiting for it (said on the
+/// terminal).
+fn next_unused_step(ctx: &Ctx, cfg: &ProfileConfig, period: u64) -> Result<u64, Error> {
+    let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
+    let start = now - now % period;
+    match steps::last_used(&ctx.store, &cfg.mfa_serial) {
+        Some(last) if start <= last => {
+            let next = last - last % period + period;
+            let wait = next - now;
+            if wait > 2 * period {
+                return Err(Error::MfaCode(format!(
+                    "the last code used for {} was for a time {wait}s ahead of this clock: is the clock right? (timedatectl set-ntp true)",
+                    cfg.mfa_serial
+                )));
+            }
+            ctx.codes.progress(
+                &format!(
+                    "the current code for {} was already used: waiting {wait}s for the next one...",
+                    cfg.mfa_serial
+                ),
+                true,
+            );
+            (ctx.sleep)(Duration::from_secs(wait));
+            Ok(next)
         }
-        ctx.codes.progress(
-            &format!(
-                "the current code for {} was already used: waiting {wait}s for the next one...",
-                cfg.mfa_serial
-            ),
-            true,
-        );
-        (ctx.sleep)(Duration::from_secs(wait));
-        step = last + 1;
+        _ => Ok(start),
     }
+}
+
+/// The code of the next unused step.
+fn generated(ctx: &Ctx, cfg: &ProfileConfig, seed: &Seed) -> Result<OneTimeCode, Error> {
+    let start = next_unused_step(ctx, cfg, seed.period())?;
     Ok(OneTimeCode {
-        value: seed.code_for_step(step),
-        origin: Origin::Generated(step),
+        value: seed.code_for_step(seed.step_at(start)),
+        origin: Origin::Generated(start),
     })
 }
 
-/// After AWS accepted a generated code: remember its step so it is never sent again.
+/// After AWS accepted a code: remember its step so that no source sends a code of it again.
 pub fn record_use(ctx: &Ctx, cfg: &ProfileConfig, code: &OneTimeCode) {
-    if let Origin::Generated(step) = code.origin {
-        steps::save_step(&ctx.store, &cfg.mfa_serial, step);
-    }
+    steps::save_used(&ctx.store, &cfg.mfa_serial, code.origin.step_start());
 }
 
 /// AWS's refusal of a generated code most often means clock skew; say so.

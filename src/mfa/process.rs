@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Runs `mfa_process` with `sh -c` (like aws-vault); its stdout is the code. Logged by its
 /// program name only.
-pub fn run_process(cmd: &str, timeout: Duration) -> Result<OneTimeCode, Error> {
+pub fn run_process(cmd: &str, timeout: Duration, step_start: u64) -> Result<OneTimeCode, Error> {
     let program = cmd
         .split_whitespace()
         .next()
@@ -37,7 +37,7 @@ pub fn run_process(cmd: &str, timeout: Duration) -> Result<OneTimeCode, Error> {
         .map_err(|_| fail("did not print a 6-digit code: make it print only the code".into()))?;
     Ok(OneTimeCode {
         value,
-        origin: Origin::Process,
+        origin: Origin::Process(step_start),
     })
 }
 

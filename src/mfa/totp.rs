@@ -27,6 +27,11 @@ impl Seed {
     /// `otpauth://totp/...` URI. Refuses seeds under 128 bits (RFC 4226).
     pub fn parse(input: &str) -> Result<Seed, Error> {
         let input = input.trim();
+        if input.starts_with("otpauth://hotp") {
+            return Err(bad(
+                "the otpauth:// URI is for HOTP (counter-based codes), not TOTP, which AWS MFA devices use",
+            ));
+        }
         if input.starts_with("otpauth://") {
             let totp = Totp::from_url(input).map_err(|e| {
                 bad(&format!(
@@ -217,7 +222,7 @@ mod tests {
             ("JBSWY3DP", "too short (40 bits"),
             (
                 "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
-                "otpauth:// URI is not valid",
+                "the otpauth:// URI is for HOTP (counter-based codes), not TOTP, which AWS MFA devices use: give",
             ),
             (
                 "otpauth://totp/x?secret=SECRETSEED1111",
