@@ -265,13 +265,16 @@ impl World {
 /// What a row's scenario gives: each run's output, and what its terminal showed.
 type Runs = Vec<(Output, String)>;
 
+/// A row's scenario.
+type Scenario = Box<dyn Fn(&World) -> Runs>;
+
 fn plain(outs: Vec<Output>) -> Runs {
     outs.into_iter().map(|o| (o, String::new())).collect()
 }
 
 /// One scenario per row of "Bad input", keyed by the row's first cell as the README writes it.
-fn bad_input_scenarios() -> BTreeMap<&'static str, Box<dyn Fn(&World) -> Runs>> {
-    let mut m: BTreeMap<&'static str, Box<dyn Fn(&World) -> Runs>> = BTreeMap::new();
+fn bad_input_scenarios() -> BTreeMap<&'static str, Scenario> {
+    let mut m: BTreeMap<&'static str, Scenario> = BTreeMap::new();
     m.insert(
         "`duration_seconds = 12h`",
         Box::new(|w| plain(vec![w.work("duration_seconds = 12h\n")])),
