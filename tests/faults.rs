@@ -227,21 +227,23 @@ fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
     let t = TestEnv::new("crashloop");
     counter_profile(&t, 43_200);
     ok(&run(&mut t.mfa(&["credential-process", "-p", "work"])));
-    // Every session is inside the margin at this time, so every call refreshes.
-    let now = (cached_expiry(&t) + chrono::TimeDelta::hours(1)).to_rfc3339();
+    // Every session is inside the margin at these times, so every call refreshes. Each run is
+    // 30 s after the last: a code of a time step already used would wait for the next step.
+    let base = cached_expiry(&t) + chrono::TimeDelta::hours(1);
+    let at_run = |i: i64| (base + chrono::TimeDelta::seconds(30 * i)).to_rfc3339();
     // A kill between STS's answer and the cache write throws a used code away; code reuse is
     // not what this test is about.
     configure(&t.key_id, json!({"delay_ms": 60, "allow_reuse": true}));
     let mut seed = std::process::id() as u64;
     let mut killed = 0;
-    for _ in 0..200 {
+    for i in 0..200 {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let delay = std::time::Duration::from_millis((seed >> 33) % 120);
         let mut child = t
             .mfa(&["credential-process", "-p", "work"])
-            .env("MFA_SESSION_TEST_NOW", &now)
+            .env("MFA_SESSION_TEST_NOW", at_run(i))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -271,7 +273,7 @@ fn killed_at_any_moment_the_cache_is_never_corrupt_and_never_locked() {
     let start = std::time::Instant::now();
     let out = run(t
         .mfa(&["credential-process", "-p", "work"])
-        .env("MFA_SESSION_TEST_NOW", &now));
+        .env("MFA_SESSION_TEST_NOW", at_run(200)));
     parse_process_output(&ok(&out));
     assert!(start.elapsed().as_secs() < 10, "no lock left behind");
     let litter = std::fs::read_dir(t.cache_dir().join("sessions"))

@@ -134,8 +134,7 @@ fn discover_serial(
         }
         [] => {
             eprintln!(
-                "mfa-session: IAM user {user} has no TOTP MFA device yet: run `mfa-session enroll {name}{}` next",
-                if fido.is_empty() { "" } else { " --additional" }
+                "mfa-session: IAM user {user} has no TOTP MFA device yet: run `mfa-session enroll {name}` next"
             );
             Ok(None)
         }

@@ -127,6 +127,15 @@ pub fn configure(key_id: &str, settings: serde_json::Value) {
     http("POST", "/_harness/config", &v.to_string());
 }
 
+/// Enables an MFA device of any kind (FIDO key, hardware token) for an IAM user of the emulator.
+pub fn enable_device(user: &str, serial: &str) {
+    http(
+        "POST",
+        "/_harness/device",
+        &serde_json::json!({"user": user, "serial": serial}).to_string(),
+    );
+}
+
 /// An IAM user of its own in the emulator, with an access key: (key id, secret).
 pub fn iam_user(name: &str) -> (String, String) {
     let body = http(

@@ -28,7 +28,8 @@ It also counts GetSessionToken calls per long-term access key id, and injects th
 asks for (a delay, an HTTP status, a malformed body, a dropped connection), per access key id,
 so tests running in parallel do not see each other's settings.
 
-Control endpoints (never forwarded): GET /_harness/stats?key=AKID, POST /_harness/config
+Control endpoints (never forwarded): GET /_harness/stats?key=AKID, POST /_harness/device
+with JSON {"user": NAME, "serial": SERIAL} (enables a device of any kind), POST /_harness/config
 with JSON {"key": AKID, "delay_ms": N, "wrong_codes": [...], "invalid": bool,
 "fault": "500"|"throttle"|"malformed"|"reset"|null, "fault_count": N, "fail_enable": bool, "deny_iam": [IAM actions], "allow_reuse": bool}.
 """
@@ -326,6 +327,13 @@ class Proxy(BaseHTTPRequestHandler):
             return self.reply(200, json.dumps(create_role(r["name"], r.get("mfa", True), r.get("max", 3600))).encode(), "application/json")
         if url.path == "/_harness/user":
             return self.reply(200, json.dumps(create_user(json.loads(body)["name"])).encode(), "application/json")
+        if url.path == "/_harness/device":
+            # A device of any kind (a FIDO key, a hardware token) enabled for a user, as the
+            # console would: moto's EnableMFADevice takes any serial.
+            d = json.loads(body)
+            call("EnableMFADevice", UserName=d["user"], SerialNumber=d["serial"],
+                 AuthenticationCode1="123456", AuthenticationCode2="654321")
+            return self.reply(200, b"{}", "application/json")
         if url.path == "/_harness/config":
             cfg = json.loads(body or b"{}")
             with LOCK:
