@@ -218,7 +218,7 @@ fn bad_seeds_and_bad_keys_are_refused_before_anything_is_stored() {
         ("JBSWY3DP", "too short"),
         (
             "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
-            "otpauth:// URI is not valid",
+            "otpauth:// URI is for HOTP (counter-based codes), not TOTP",
         ),
     ] {
         fails(

@@ -171,7 +171,7 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
             .env("MFA_SESSION_TEST_NOW", &now));
         assert_eq!(
             ok(&out),
-            "[]\n[ (work 3h12m)] AKIA unset eu-west-1\nchild work2\n[] nothing here us-west-2 unset unset\n",
+            "[]\n[ (work 3h12m)] AKIA unset us-west-2\nchild work2\n[] nothing here us-west-2 unset unset\n",
             "{sh}: {}",
             stderr(&out)
         );
