@@ -246,7 +246,23 @@ fn status_shows_time_left_and_clear_forgets() {
     let miss = run(&mut t.mfa(&["credential-process", "-p", "work"]));
     fails(&miss, 4, "no terminal");
     warm(&t, "234567");
-    ok(&run(&mut t.mfa(&["clear", "--all"])));
+    // A profile sharing work's keys and device shares its session: clearing one says so.
+    t.write_config(&format!(
+        "[profile work2]\nmfa_serial = {}\nmfa_session_source_profile = work-lt\n",
+        t.serial
+    ));
+    let cleared = run(&mut t.mfa(&["clear", "-p", "work2"]));
+    ok(&cleared);
+    assert!(
+        stderr(&cleared).contains(
+            "cleared 1 cached session (shared with 'work', which will ask for a new code too)"
+        ),
+        "{}",
+        stderr(&cleared)
+    );
+    let cleared = run(&mut t.mfa(&["clear", "--all"]));
+    ok(&cleared);
+    assert!(stderr(&cleared).contains("cleared no cached sessions"));
     fails(&run(&mut t.mfa(&["clear"])), 3, "--profile NAME or --all");
 }
 

@@ -297,6 +297,15 @@ fn the_encrypted_file_backend_holds_typed_keys_and_a_seed_where_no_keyring_is() 
     ));
     parse_process_output(&ok(&out));
     assert_eq!(sts_calls(&t.key_id), 1);
+    // `list` names the store that holds them, in columns that line up.
+    let list = ok(&run(&mut backend(t.mfa(&["list"]), "correct horse")));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[1].starts_with("krfile   seed       encrypted file  encrypted file (****"),
+        "{list}"
+    );
+    assert_eq!(lines[0].find("KEYS"), lines[1].find("encrypted file (****"));
     ok(&run(&mut t.mfa(&["clear", "--all"])));
     let out = run(&mut backend(
         t.mfa(&["credential-process", "-p", "krfile"]),

@@ -111,6 +111,12 @@ fn completions_load_and_complete_profile_names_in_bash_zsh_and_fish() {
             .collect::<Vec<_>>(),
         ["other", "work"]
     );
+    for sh in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = ok(&run(&mut t.mfa(&["completions", sh])));
+        // The internal command is run by the scripts, never offered by them.
+        let offered = script.replace("mfa-session __profiles", "");
+        assert!(!offered.contains("__profiles"), "{sh} offers __profiles");
+    }
     for other in ["powershell", "elvish"] {
         assert!(ok(&run(&mut t.mfa(&["completions", other]))).contains("mfa-session"));
     }
