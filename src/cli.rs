@@ -7,12 +7,20 @@ use error::{Error, Exit};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// This build's version, as `--version` prints it.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MFA_SESSION_COMMIT"),
+    ")"
+);
+
 /// MFA-backed AWS session credentials for accounts that enforce MFA (the "Force_MFA" policy).
 #[derive(Parser, Debug)]
 #[command(
     name = "mfa-session",
     bin_name = "mfa-session",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MFA_SESSION_COMMIT"), ")"),
+    version = VERSION,
     about,
     propagate_version = true
 )]
@@ -47,6 +55,7 @@ enum Command {
     Resync(cmd::mfa::ResyncArgs),
     Unenroll(cmd::mfa::UnenrollArgs),
     Policy(cmd::mfa::PolicyArgs),
+    Doctor(cmd::doctor::Args),
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.
     Man,
@@ -140,6 +149,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Resync(a) => cmd::mfa::resync(a, &ctx),
         Command::Unenroll(a) => cmd::mfa::unenroll(a, &ctx),
         Command::Policy(a) => cmd::mfa::policy(a, &ctx),
+        Command::Doctor(a) => cmd::doctor::run(a, &ctx, VERSION),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }

@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod config;
 pub mod config_edit;
 pub mod ctx;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod fingerprint;

@@ -9,6 +9,9 @@ use crate::sts::sdk_config;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::Credentials;
 
+mod keys;
+pub use keys::{AccessKey, Identity};
+
 /// A connected IAM + STS client pair on its own current-thread runtime.
 pub struct Iam {
     rt: tokio::runtime::Runtime,
@@ -86,18 +89,13 @@ impl Iam {
 
     /// The IAM user name the keys belong to (sts:GetCallerIdentity cannot be denied by policy).
     pub fn user_name(&self) -> Result<String, Error> {
-        let out = self
-            .rt
-            .block_on(self.sts.get_caller_identity().send())
-            .map_err(|e| explain("GetCallerIdentity", &e))?;
-        let arn = out.arn().unwrap_or_default();
-        arn.split_once(":user/")
-            .map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_owned())
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "these keys are not an IAM user's ({arn}): self-service MFA is for IAM users' long-term keys"
-                ))
-            })
+        let id = self.identity()?;
+        id.user.ok_or_else(|| {
+            Error::Config(format!(
+                "these keys are not an IAM user's ({}): self-service MFA is for IAM users' long-term keys",
+                id.arn
+            ))
+        })
     }
 
     /// The user's MFA devices (serials).
