@@ -56,6 +56,7 @@ enum Command {
     Unenroll(cmd::mfa::UnenrollArgs),
     Policy(cmd::mfa::PolicyArgs),
     Doctor(cmd::doctor::Args),
+    Rotate(cmd::rotate::Args),
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.
     Man,
@@ -150,6 +151,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Unenroll(a) => cmd::mfa::unenroll(a, &ctx),
         Command::Policy(a) => cmd::mfa::policy(a, &ctx),
         Command::Doctor(a) => cmd::doctor::run(a, &ctx, VERSION),
+        Command::Rotate(a) => cmd::rotate::run(a, &ctx),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }

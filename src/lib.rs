@@ -27,6 +27,7 @@ pub mod policy;
 pub mod private_file;
 pub mod profile;
 pub mod role;
+pub mod rotate;
 pub mod secret;
 pub mod secret_store;
 pub mod server;

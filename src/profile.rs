@@ -98,6 +98,15 @@ fn locate_session(set: &ProfileSet, env: &Env, name: &str) -> Result<Located, Er
     })
 }
 
+/// The id of the long-term key a located profile uses (no secret read): the key id its config
+/// names for the secrets store, or the source profile's `aws_access_key_id`.
+pub fn key_id(set: &ProfileSet, cfg: &ProfileConfig) -> Result<String, Error> {
+    match &cfg.keys {
+        KeySource::Keyring(id) => Ok(id.clone()),
+        KeySource::Profile(_) => config::source_key_id(set, cfg).map(str::to_owned),
+    }
+}
+
 /// The long-term keys of a located profile, from the file or the secrets store.
 pub fn long_term_keys(
     set: &ProfileSet,
@@ -165,7 +174,8 @@ pub fn stored_keys(keys: &LongTermKeys) -> Secret {
     Secret::new(json.to_string())
 }
 
-fn parse_stored_keys(stored: &Secret) -> Option<LongTermKeys> {
+/// Parses the stored form (see `stored_keys`).
+pub fn parse_stored_keys(stored: &Secret) -> Option<LongTermKeys> {
     let v: serde_json::Value = serde_json::from_str(stored.expose()).ok()?;
     Some(LongTermKeys {
         access_key_id: v["AccessKeyId"].as_str()?.to_owned(),

@@ -302,7 +302,7 @@ fn the_encrypted_file_backend_holds_typed_keys_and_a_seed_where_no_keyring_is() 
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(
-        lines[1].starts_with("krfile   seed       encrypted file  encrypted file (****"),
+        lines[1].starts_with("krfile   seed       encrypted file  -        encrypted file (****"),
         "{list}"
     );
     assert_eq!(lines[0].find("KEYS"), lines[1].find("encrypted file (****"));

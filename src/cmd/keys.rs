@@ -349,6 +349,10 @@ struct Listed {
     seed: String,
     mfa_process: bool,
     code_source: String,
+    /// When the long-term key was made, if mfa-session has seen it (`rotate` records it).
+    key_created: Option<String>,
+    #[serde(skip)]
+    key_age: String,
 }
 
 /// Prints each profile with where its keys and seed live.
@@ -365,6 +369,8 @@ pub fn list(args: &ListArgs, ctx: &Ctx) -> Result<(), Error> {
                     seed: "-".into(),
                     mfa_process: false,
                     code_source: "-".into(),
+                    key_created: None,
+                    key_age: "-".into(),
                 });
                 continue;
             }
@@ -392,12 +398,18 @@ pub fn list(args: &ListArgs, ctx: &Ctx) -> Result<(), Error> {
             None if cfg.mfa_process.is_some() => "mfa_process".into(),
             None => "prompt".into(),
         };
+        let created = crate::profile::key_id(&set, &cfg)
+            .ok()
+            .and_then(|id| crate::rotate::created(ctx, &id));
         rows.push(Listed {
             profile: name.into(),
             keys,
             seed,
             mfa_process: cfg.mfa_process.is_some(),
             code_source: source,
+            key_created: created.map(crate::env::rfc3339),
+            key_age: created
+                .map_or_else(|| "-".into(), |c| age((ctx.clock.now() - c).num_seconds())),
         });
     }
     if args.json {
@@ -407,11 +419,28 @@ pub fn list(args: &ListArgs, ctx: &Ctx) -> Result<(), Error> {
         );
         return Ok(());
     }
-    let header = ["PROFILE", "CODE FROM", "SEED", "KEYS"];
-    let table: Vec<[&str; 4]> = rows
+    let header = ["PROFILE", "CODE FROM", "SEED", "KEY AGE", "KEYS"];
+    let table: Vec<[&str; 5]> = rows
         .iter()
-        .map(|r| [&*r.profile, &*r.code_source, &*r.seed, &*r.keys])
+        .map(|r| {
+            [
+                &*r.profile,
+                &*r.code_source,
+                &*r.seed,
+                &*r.key_age,
+                &*r.keys,
+            ]
+        })
         .collect();
     print!("{}", super::columns(&header, &table));
     Ok(())
+}
+
+/// A key's age: `12d` from a day on, else `3h12m`, `12m`, `45s`.
+pub fn age(secs: i64) -> String {
+    if secs >= 86_400 {
+        format!("{}d", secs / 86_400)
+    } else {
+        crate::env::human(secs.max(0))
+    }
 }

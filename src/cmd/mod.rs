@@ -10,6 +10,7 @@ pub mod keys;
 pub mod mfa;
 pub mod prompt;
 pub mod role;
+pub mod rotate;
 pub mod seed;
 pub mod server;
 pub mod status;

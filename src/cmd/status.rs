@@ -24,6 +24,8 @@ struct Row {
     state: &'static str,
     expiration: Option<String>,
     seconds_left: Option<i64>,
+    /// When the long-term key was made, if mfa-session has seen it (`rotate` records it).
+    key_created: Option<String>,
     problem: Option<String>,
 }
 
@@ -34,13 +36,14 @@ fn row(ctx: &Ctx, set: &config::ProfileSet, name: &str) -> Row {
         state: "none",
         expiration: None,
         seconds_left: None,
+        key_created: None,
         problem: None,
     };
     let resolved = crate::profile::locate(set, &ctx.env, name);
     let crate::profile::Located {
         cfg,
         cache_key: key,
-        ..
+        chain,
     } = match resolved {
         Ok(x) => x,
         Err(e) => {
@@ -50,6 +53,12 @@ fn row(ctx: &Ctx, set: &config::ProfileSet, name: &str) -> Row {
         }
     };
     r.mfa_serial = Some(cfg.mfa_serial.clone());
+    // A role profile's key is the one of the session it rests on.
+    let base = chain.map(|c| c.base);
+    r.key_created = crate::profile::key_id(set, base.as_ref().unwrap_or(&cfg))
+        .ok()
+        .and_then(|id| crate::rotate::created(ctx, &id))
+        .map(rfc3339);
     if let Lookup::Hit(e) = ctx.store.load(&key) {
         let now = ctx.clock.now();
         let exp = e.session.expiration;
@@ -82,7 +91,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         );
         return Ok(());
     }
-    let cells: Vec<[String; 4]> = rows
+    let cells: Vec<[String; 5]> = rows
         .into_iter()
         .map(|r| {
             let left = r
@@ -91,13 +100,23 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
                 .map(crate::env::human)
                 .unwrap_or_else(|| "-".into());
             let device = r.mfa_serial.or(r.problem).unwrap_or_default();
-            [r.profile, r.state.to_owned(), left, device]
+            let age = r
+                .key_created
+                .and_then(|c| c.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                .map_or_else(
+                    || "-".to_owned(),
+                    |c| super::keys::age((ctx.clock.now() - c).num_seconds()),
+                );
+            [r.profile, r.state.to_owned(), left, age, device]
         })
         .collect();
-    let table: Vec<[&str; 4]> = cells.iter().map(|r| r.each_ref().map(|c| &**c)).collect();
+    let table: Vec<[&str; 5]> = cells.iter().map(|r| r.each_ref().map(|c| &**c)).collect();
     print!(
         "{}",
-        super::columns(&["PROFILE", "SESSION", "LEFT", "MFA DEVICE"], &table)
+        super::columns(
+            &["PROFILE", "SESSION", "LEFT", "KEY AGE", "MFA DEVICE"],
+            &table
+        )
     );
     Ok(())
 }

@@ -56,6 +56,9 @@ fn explain_code(action: &str, code: &str, msg: &str) -> Error {
             "AWS did not accept the codes for iam:{action}: this machine's clock may be off (timedatectl set-ntp true), or the seed is not the device's"
         )),
         "NoSuchEntity" => Error::Config(format!("iam:{action}: {msg} (check mfa_serial)")),
+        "LimitExceeded" => Error::Config(format!(
+            "iam:{action}: {msg}: an IAM user may have two access keys and eight MFA devices; delete one not in use and try again"
+        )),
         c @ ("InvalidClientTokenId" | "SignatureDoesNotMatch") => Error::Denied(format!(
             "AWS refused the long-term keys for iam:{action} ({c}): store the right keys"
         )),
@@ -246,6 +249,12 @@ mod tests {
                 "SignatureDoesNotMatch",
                 Exit::Denied,
                 "(SignatureDoesNotMatch)",
+            ),
+            (
+                "CreateAccessKey",
+                "LimitExceeded",
+                Exit::Config,
+                "delete one not in use and try again",
             ),
             (
                 "ListMFADevices",

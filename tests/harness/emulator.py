@@ -11,7 +11,10 @@ the proxy does, and only there:
     SerialNumber is refused as AWS refuses it (AccessDenied, "MultiFactorAuthentication failed
     with invalid MFA one time pass code."). moto accepts all of these.
   * Access keys the test declared invalid get InvalidClientTokenId, as AWS answers unknown keys
-    (moto does not check keys unless its auth mode is on).
+    (moto does not check keys unless its auth mode is on); so do keys deleted through
+    DeleteAccessKey from then on, and, when a test sets "new_key_delay_ms" for an IAM user
+    (the config's "key" is then the user name), that user's keys made by CreateAccessKey for
+    that long (IAM is eventually consistent: a new key may fail for a few seconds).
   * Virtual MFA devices (moto does not check codes and does not implement ResyncMFADevice):
     the proxy learns each device's seed from moto's CreateVirtualMFADevice answer, then
     EnableMFADevice and ResyncMFADevice need two consecutive codes of that seed near the current
@@ -53,6 +56,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 COUNTS = {}  # access key id -> GetSessionToken calls that reached the proxy
 USED = set()  # (serial, code) pairs already accepted
+DELETED = set()  # access key ids deleted through DeleteAccessKey
+NOT_BEFORE = {}  # access key id made by CreateAccessKey -> time before which AWS would not know it
 SETTINGS = {}  # access key id -> settings dict
 SEEDS = {}  # virtual MFA device serial -> base32 seed, learnt from moto's answers
 MOTO_PORT = None
@@ -170,6 +175,9 @@ class Proxy(BaseHTTPRequestHandler):
         key = access_key_of(self.headers)
         with LOCK:
             settings = dict(SETTINGS.get(key, {}))
+            unknown = key in DELETED or NOT_BEFORE.get(key, 0) > time.time()
+        if unknown:
+            return self.reply(403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."))
         if action == "GetSessionToken":
             with LOCK:
                 COUNTS[key] = COUNTS.get(key, 0) + 1
@@ -217,6 +225,14 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 ROLE_KEYS[new_key.group(1).decode()] = key in MFA_KEYS or ROLE_KEYS.get(key, False)
                 ASSUMES[arn] = ASSUMES.get(arn, 0) + 1
+        if action == "CreateAccessKey" and new_key:
+            user = (form.get("UserName") or [""])[0]
+            with LOCK:
+                delay = SETTINGS.get(user, {}).get("new_key_delay_ms", 0)
+                NOT_BEFORE[new_key.group(1).decode()] = time.time() + delay / 1000
+        if action == "DeleteAccessKey" and status == 200:
+            with LOCK:
+                DELETED.add((form.get("AccessKeyId") or [""])[0])
         if action == "CreateVirtualMFADevice" and status == 200:
             serial = re.search(rb"<SerialNumber>([^<]+)</SerialNumber>", data)
             seed = re.search(rb"<Base32StringSeed>([^<]+)</Base32StringSeed>", data)

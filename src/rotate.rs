@@ -1,0 +1,377 @@
+//! `rotate`: replace a profile's long-term access key without ever being left without a working
+//! stored one. MFA session (cached, or one code) → iam:CreateAccessKey → the new key stored
+//! where the old one lived → wait until AWS knows it → iam:DeleteAccessKey of the old one. The
+//! cached session is kept under the new key, so no new code is asked.
+//!
+//! A journal (`rotate/<profile>` in the cache directory: key ids and a time, no secret) is
+//! written before the new key exists and removed at the end. `rotate` run again after a crash
+//! at any point reads it and finishes: a new key that was stored is verified and the old one
+//! deleted; a new key whose secret never got stored (a crash between CreateAccessKey and the
+//! store) is deleted in IAM, and the rotation starts over.
+
+use crate::cache::{self, Lookup};
+use crate::config::{self, KeySource, LongTermKeys, ProfileConfig, ProfileSet};
+use crate::config_edit::Kind;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::iam::{AccessKey, Iam};
+use crate::profile;
+use crate::secret::mask_key_id;
+use crate::secret_store::Item;
+use crate::user_file::{Change, UserFile};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What a rotation that has begun knows: no secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Journal {
+    /// The key being replaced.
+    old: String,
+    /// The new key, once IAM made it.
+    new: Option<String>,
+    /// When the rotation began.
+    started: DateTime<Utc>,
+}
+
+/// How long `rotate` waits for AWS to know a new key (IAM is eventually consistent).
+const WAIT_FOR_NEW_KEY: Duration = Duration::from_secs(60);
+
+/// A crash point for the tests that kill `rotate` at each step (`MFA_SESSION_FAILPOINT`): the
+/// process dies there at once, as if killed.
+fn failpoint(ctx: &Ctx, name: &str) {
+    if ctx.env.get("MFA_SESSION_FAILPOINT") == Some(name) {
+        std::process::abort();
+    }
+}
+
+fn journal_name(profile: &str) -> String {
+    cache::key("rotate", profile)
+}
+
+fn read_journal(ctx: &Ctx, profile: &str) -> Option<Journal> {
+    let path = ctx.store.private_path("rotate", &journal_name(profile));
+    let bytes = crate::private_file::read_private_file(&path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn write_journal(ctx: &Ctx, profile: &str, j: &Journal) -> Result<(), Error> {
+    let bytes = serde_json::to_vec(j).expect("journal serializes");
+    ctx.store
+        .write_private("rotate", &journal_name(profile), &bytes)
+}
+
+fn remove_journal(ctx: &Ctx, profile: &str) {
+    let _ = std::fs::remove_file(ctx.store.private_path("rotate", &journal_name(profile)));
+}
+
+/// Records when a key was made (no secret), for the key age `list` shows.
+pub fn record_created(ctx: &Ctx, key_id: &str, created: DateTime<Utc>) {
+    let _ = ctx.store.write_private(
+        "keys",
+        &cache::key("created", key_id),
+        crate::env::rfc3339(created).as_bytes(),
+    );
+}
+
+/// When the key was made, if mfa-session has seen it (`rotate` records it).
+pub fn created(ctx: &Ctx, key_id: &str) -> Option<DateTime<Utc>> {
+    let path = ctx
+        .store
+        .private_path("keys", &cache::key("created", key_id));
+    let bytes = crate::private_file::read_private_file(&path).ok()?;
+    std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
+}
+
+/// The id of the key the profile's config names (the one the cache is keyed by).
+fn stored_id(set: &ProfileSet, cfg: &ProfileConfig) -> Result<String, Error> {
+    profile::key_id(set, cfg)
+}
+
+/// The id of the keys the secrets store holds for the profile, if it holds any.
+fn store_holds(ctx: &Ctx, name: &str) -> Option<String> {
+    let stored = ctx.secrets.get(name, Item::Keys).ok()??;
+    profile::parse_stored_keys(&stored).map(|k| k.access_key_id)
+}
+
+/// What `rotate` did.
+pub enum Outcome {
+    /// The key was replaced.
+    Rotated {
+        /// The old key's id.
+        old: String,
+        /// The new key's id.
+        new: String,
+        /// Where the new key is kept.
+        place: String,
+    },
+    /// The key is younger than `--older-than`.
+    Fresh {
+        /// Its id.
+        id: String,
+        /// Its age.
+        age: chrono::TimeDelta,
+    },
+}
+
+/// Rotates profile `name`'s key (a no-op for a key younger than `older_than`).
+pub fn rotate(
+    ctx: &Ctx,
+    name: &str,
+    older_than: Option<chrono::TimeDelta>,
+) -> Result<Outcome, Error> {
+    let set = config::load_profiles(&ctx.env)?;
+    let located = profile::locate(&set, &ctx.env, name)?;
+    if let Some(chain) = &located.chain {
+        return Err(Error::Config(format!(
+            "'{name}' is a role profile, which has no key of its own: rotate the key of '{}'",
+            chain.base.name
+        )));
+    }
+    let cfg = located.cfg;
+    let journal = read_journal(ctx, name);
+    // A crash after the new key was stored: make config and cache point at it before anything
+    // needs a session.
+    if let Some(j) = &journal
+        && let Some(new) = &j.new
+    {
+        if matches!(cfg.keys, KeySource::Keyring(_))
+            && store_holds(ctx, name).as_deref() == Some(new)
+            && stored_id(&set, &cfg)? != *new
+        {
+            point_config_at(ctx, name, new)?;
+        }
+        rekey_session(ctx, &cfg, &j.old, new);
+    }
+    let set = config::load_profiles(&ctx.env)?;
+    let cfg = profile::locate(&set, &ctx.env, name)?.cfg;
+    // The user, from the long-term keys (GetCallerIdentity needs no MFA); the IAM calls then
+    // with the MFA session, as the Force_MFA policy asks.
+    let long_term = profile::long_term_keys(&set, &cfg, ctx.secrets.as_ref())?;
+    let user = Iam::connect(name, cfg.sts_region(), &long_term)?.user_name()?;
+    let session = crate::session::obtain(ctx, name)?.session;
+    let iam = Iam::connect_session(name, cfg.sts_region(), &session)?;
+    let current = stored_id(&set, &cfg)?;
+    let mut keys = iam.list_access_keys(&user)?;
+    if let Some(j) = journal {
+        if j.new.as_deref() == Some(current.as_str()) {
+            return finish(ctx, &iam, &user, &cfg, &j.old, &long_term, &keys);
+        }
+        // The new key never got stored: its secret is lost. Delete it in IAM, start over.
+        let orphan = keys.iter().find(|k| {
+            k.id != current
+                && (j.new.as_deref() == Some(k.id.as_str())
+                    || (j.new.is_none()
+                        && k.created
+                            .is_some_and(|c| c >= j.started - chrono::TimeDelta::seconds(60))))
+        });
+        if let Some(o) = orphan {
+            iam.delete_access_key(&user, &o.id)?;
+            eprintln!(
+                "mfa-session: deleted key {} of an earlier rotate that did not finish (its secret was never stored)",
+                mask_key_id(&o.id)
+            );
+            let gone = o.id.clone();
+            keys.retain(|k| k.id != gone);
+        }
+        remove_journal(ctx, name);
+    }
+    start(ctx, &iam, &user, &set, &cfg, &current, &keys, older_than)
+}
+
+/// A rotation from the beginning: checks, journal, CreateAccessKey, store, finish.
+#[allow(clippy::too_many_arguments)]
+fn start(
+    ctx: &Ctx,
+    iam: &Iam,
+    user: &str,
+    set: &ProfileSet,
+    cfg: &ProfileConfig,
+    current: &str,
+    keys: &[AccessKey],
+    older_than: Option<chrono::TimeDelta>,
+) -> Result<Outcome, Error> {
+    let name = cfg.name.as_str();
+    let Some(mine) = keys.iter().find(|k| k.id == current) else {
+        return Err(Error::Config(format!(
+            "the key {} of profile '{name}' is not one of IAM user {user}'s keys: store the user's working key first (`mfa-session add {name}`)",
+            mask_key_id(current)
+        )));
+    };
+    if let Some(created) = mine.created {
+        record_created(ctx, current, created);
+        let age = ctx.clock.now() - created;
+        if older_than.is_some_and(|min| age < min) {
+            return Ok(Outcome::Fresh {
+                id: current.to_owned(),
+                age,
+            });
+        }
+    }
+    if keys.len() >= 2 {
+        let ids: Vec<String> = keys.iter().map(|k| mask_key_id(&k.id)).collect();
+        return Err(Error::Config(format!(
+            "IAM user {user} already has two access keys ({}), the most AWS allows, so there is no room for a new one: delete the one not in use (aws iam delete-access-key --user-name {user} --access-key-id ID) and run rotate again; nothing was changed",
+            ids.join(", ")
+        )));
+    }
+    let mut journal = Journal {
+        old: current.to_owned(),
+        new: None,
+        started: ctx.clock.now(),
+    };
+    write_journal(ctx, name, &journal)?;
+    failpoint(ctx, "journal");
+    let (new_keys, created) = iam
+        .create_access_key(user)
+        .inspect_err(|_| remove_journal(ctx, name))?;
+    failpoint(ctx, "created");
+    journal.new = Some(new_keys.access_key_id.clone());
+    write_journal(ctx, name, &journal)?;
+    failpoint(ctx, "noted");
+    if let Some(c) = created {
+        record_created(ctx, &new_keys.access_key_id, c);
+    }
+    store(ctx, set, cfg, &new_keys)?;
+    rekey_session(ctx, cfg, current, &new_keys.access_key_id);
+    failpoint(ctx, "stored");
+    finish(ctx, iam, user, cfg, current, &new_keys, keys)
+}
+
+/// Keeps the new key where the old one lived: the secrets store (and the key id in the
+/// config), or the AWS file section that held the old key.
+fn store(
+    ctx: &Ctx,
+    set: &ProfileSet,
+    cfg: &ProfileConfig,
+    new: &LongTermKeys,
+) -> Result<(), Error> {
+    match &cfg.keys {
+        KeySource::Keyring(_) => {
+            ctx.secrets
+                .set(&cfg.name, Item::Keys, &profile::stored_keys(new))?;
+            failpoint(ctx, "stored-secret");
+            point_config_at(ctx, &cfg.name, &new.access_key_id)
+        }
+        KeySource::Profile(src) => {
+            let old = config::source_key_id(set, cfg)?;
+            for (path, kind) in [
+                (config::credentials_file_path(&ctx.env), Kind::Credentials),
+                (config::config_file_path(&ctx.env), Kind::Config),
+            ] {
+                let file = UserFile::load(&path, kind)?;
+                if !crate::config_edit::sections_holding(file.text(), "aws_access_key_id", old)
+                    .contains(src)
+                {
+                    continue;
+                }
+                let saved = file.edit(
+                    &Change::Upsert {
+                        name: src,
+                        set: &[
+                            ("aws_access_key_id", &new.access_key_id),
+                            ("aws_secret_access_key", new.secret_access_key.expose()),
+                        ],
+                        remove: &[],
+                    },
+                    ctx.clock.now(),
+                )?;
+                eprintln!(
+                    "mfa-session: the new key is in [{src}] of {}{}; the backup holds the old key, which rotate deletes in AWS next",
+                    saved.path.display(),
+                    saved.previous()
+                );
+                return Ok(());
+            }
+            Err(Error::Config(format!(
+                "the key of profile '{src}' is in neither AWS file as written: rotate cannot tell where to keep the new one; nothing was stored"
+            )))
+        }
+    }
+}
+
+/// Sets `mfa_session_access_key_id` of [profile NAME] to the new key's id.
+fn point_config_at(ctx: &Ctx, name: &str, key_id: &str) -> Result<(), Error> {
+    let path = config::config_file_path(&ctx.env);
+    UserFile::load(&path, Kind::Config)?.edit(
+        &Change::Upsert {
+            name,
+            set: &[(config::KEY_ID_KEY, key_id)],
+            remove: &[],
+        },
+        ctx.clock.now(),
+    )?;
+    Ok(())
+}
+
+/// Keeps the MFA session made with the old key under the new key's cache entry: it is the same
+/// user's session, so no new code is needed.
+fn rekey_session(ctx: &Ctx, cfg: &ProfileConfig, old: &str, new: &str) {
+    let (from, to) = (
+        cache::key(old, &cfg.mfa_serial),
+        cache::key(new, &cfg.mfa_serial),
+    );
+    if let (Lookup::Hit(mut e), false) = (
+        ctx.store.load(&from),
+        matches!(ctx.store.load(&to), Lookup::Hit(_)),
+    ) {
+        e.source_key = mask_key_id(new);
+        let _ = ctx.store.save(&to, &e);
+    }
+}
+
+/// Waits until AWS knows the new key, deletes the old one, and closes the journal.
+fn finish(
+    ctx: &Ctx,
+    iam: &Iam,
+    user: &str,
+    cfg: &ProfileConfig,
+    old: &str,
+    new: &LongTermKeys,
+    keys: &[AccessKey],
+) -> Result<Outcome, Error> {
+    wait_until_known(ctx, cfg, new, old)?;
+    failpoint(ctx, "works");
+    if keys.iter().any(|k| k.id == old) {
+        iam.delete_access_key(user, old)?;
+    }
+    failpoint(ctx, "deleted");
+    let _ = ctx.store.remove(&cache::key(old, &cfg.mfa_serial));
+    remove_journal(ctx, &cfg.name);
+    Ok(Outcome::Rotated {
+        old: old.to_owned(),
+        new: new.access_key_id.clone(),
+        place: match &cfg.keys {
+            KeySource::Keyring(_) => ctx.secrets.name().to_owned(),
+            KeySource::Profile(src) => format!("[{src}]"),
+        },
+    })
+}
+
+/// sts:GetCallerIdentity with the new key until it answers, within `WAIT_FOR_NEW_KEY`.
+fn wait_until_known(
+    ctx: &Ctx,
+    cfg: &ProfileConfig,
+    new: &LongTermKeys,
+    old: &str,
+) -> Result<(), Error> {
+    let start = std::time::Instant::now();
+    loop {
+        let answer = Iam::connect(&cfg.name, cfg.sts_region(), new).and_then(|iam| iam.identity());
+        match answer {
+            Ok(_) => return Ok(()),
+            Err(Error::Denied(_)) if start.elapsed() < WAIT_FOR_NEW_KEY => {
+                ctx.log("the new key is not known to AWS yet: waiting");
+                (ctx.sleep)(Duration::from_secs(1));
+            }
+            Err(e) => {
+                return Err(Error::Unavailable(format!(
+                    "the new key {} is stored but does not work yet ({e}): run `mfa-session rotate {}` again to finish; the old key {} is kept until then",
+                    mask_key_id(&new.access_key_id),
+                    cfg.name,
+                    mask_key_id(old)
+                )));
+            }
+        }
+    }
+}

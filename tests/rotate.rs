@@ -1,0 +1,236 @@
+//! `rotate` against the emulator, whose layer refuses deleted keys and (when asked) new keys for
+//! a while, as AWS does: the key is replaced where it lived, the old one is deleted, the cached
+//! session goes on; two keys are refused; and a kill at each step is finished by the next run.
+
+mod common;
+use common::*;
+use std::process::{Command, Output};
+
+/// Profile `name` with the keys of its own IAM user, kept in the credentials file
+/// (`[NAME-lt]`) or, with `keyring`, in the Secret Service; a session cached (one typed code).
+fn set_up(name: &str, keyring: bool) -> TestEnv {
+    let t = TestEnv::new(name);
+    let (id, secret) = iam_user(name);
+    t.write_credentials(&format!(
+        "[{name}-lt]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    if keyring {
+        t.write_config_raw(&format!("[profile {name}]\nregion = eu-west-1\n"));
+        let lt = format!("{name}-lt");
+        ok(&run(&mut with_bus(t.mfa(&[
+            "add",
+            name,
+            "--from-profile",
+            &lt,
+            "--keep-plaintext",
+            "--mfa-serial",
+            &t.serial,
+        ]))));
+    } else {
+        t.write_config_raw(&format!(
+            "[profile {name}]\ncredential_process = {BIN} credential-process --profile {name}\n\
+             mfa_serial = {}\nmfa_session_source_profile = {name}-lt\nregion = eu-west-1\n",
+            t.serial
+        ));
+    }
+    let mut warm = t.with_tty(&["123456"], BIN, &["credential-process", "-p", name]);
+    ok(&run(with_bus_ref(&mut warm)));
+    t
+}
+
+fn with_bus(mut cmd: Command) -> Command {
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus());
+    cmd
+}
+
+fn with_bus_ref(cmd: &mut Command) -> &mut Command {
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus())
+}
+
+fn mfa(t: &TestEnv, args: &[&str]) -> Output {
+    run(&mut with_bus(t.mfa(args)))
+}
+
+/// The user's access key ids, as IAM lists them.
+fn iam_keys(t: &TestEnv, user: &str) -> Vec<String> {
+    let mut cmd = t.no_tty(
+        python(),
+        &[
+            "-m",
+            "awscli",
+            "iam",
+            "list-access-keys",
+            "--user-name",
+            user,
+            "--output",
+            "json",
+            "--region",
+            "us-east-1",
+        ],
+    );
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAHARNESSLISTKEYS0")
+        .env("AWS_SECRET_ACCESS_KEY", "x");
+    let v: serde_json::Value = serde_json::from_str(&ok(&run(&mut cmd))).unwrap();
+    v["AccessKeyMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["AccessKeyId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The key id the profile's keys are stored under now (credentials file or config).
+fn stored_id(t: &TestEnv) -> String {
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap(),
+        std::fs::read_to_string(t.config_path()).unwrap()
+    );
+    let key = if text.contains("mfa_session_access_key_id") {
+        "mfa_session_access_key_id = "
+    } else {
+        "aws_access_key_id = "
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .unwrap()
+        .to_owned()
+}
+
+/// After a finished rotation: one key in IAM, the stored one, which works (doctor), and the
+/// session still served from the cache with no new code.
+fn finished(t: &TestEnv, name: &str, old: &str) {
+    let new = stored_id(t);
+    assert_ne!(new, old);
+    assert_eq!(iam_keys(t, name), vec![new.clone()]);
+    let doctor = mfa(t, &["doctor", "-p", name]);
+    let report = stdout(&doctor);
+    assert!(
+        report.contains(&format!("(****{}) work", &new[new.len() - 4..])),
+        "{report}"
+    );
+    parse_process_output(&ok(&mfa(t, &["credential-process", "-p", name])));
+    assert_eq!(sts_calls(old), 1, "no new exchange: the session went on");
+    assert_eq!(sts_calls(&new), 0);
+}
+
+#[test]
+fn rotate_replaces_the_key_where_it_lived_and_the_session_goes_on() {
+    let name = "rotfile";
+    let t = set_up(name, false);
+    let old = stored_id(&t);
+    // IAM takes a while to know the new key: rotate waits for it.
+    configure(name, serde_json::json!({"new_key_delay_ms": 2500}));
+    let out = mfa(&t, &["rotate", "-p", name]);
+    ok(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("rotated the key of profile 'rotfile'"),
+        "{err}"
+    );
+    assert!(err.contains("the backup holds the old key"), "{err}");
+    assert_no_secret(&err);
+    finished(&t, name, &old);
+    // The old key is refused by AWS now.
+    let mut cmd = t.no_tty(python(), &aws_identity_args("default"));
+    cmd.env("AWS_ACCESS_KEY_ID", &old)
+        .env("AWS_SECRET_ACCESS_KEY", "x");
+    assert!(!run(&mut cmd).status.success());
+    // A fresh key is left alone with --older-than.
+    let out = mfa(&t, &["rotate", "-p", name, "--older-than", "90d"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("not older than asked: nothing to do"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(iam_keys(&t, name).len(), 1);
+    // `list` shows the key's age.
+    let list = ok(&mfa(&t, &["list"]));
+    assert!(list.lines().next().unwrap().contains("KEY AGE"), "{list}");
+    let row: Vec<&str> = list.lines().nth(1).unwrap().split_whitespace().collect();
+    assert!(
+        row[3].ends_with('s') && row[3].trim_end_matches('s').parse::<u32>().is_ok(),
+        "a key made seconds ago: {list}"
+    );
+}
+
+#[test]
+fn two_keys_are_refused_before_anything_changes() {
+    let name = "rottwo";
+    let t = set_up(name, false);
+    let mut cmd = t.no_tty(
+        python(),
+        &[
+            "-m",
+            "awscli",
+            "iam",
+            "create-access-key",
+            "--user-name",
+            name,
+            "--region",
+            "us-east-1",
+        ],
+    );
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAHARNESSLISTKEYS0")
+        .env("AWS_SECRET_ACCESS_KEY", "x");
+    ok(&run(&mut cmd));
+    let before = std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap();
+    let out = mfa(&t, &["rotate", "-p", name]);
+    fails(&out, 3, "already has two access keys");
+    assert!(stderr(&out).contains("nothing was changed"));
+    assert_eq!(
+        std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap(),
+        before
+    );
+    assert_eq!(iam_keys(&t, name).len(), 2);
+}
+
+#[test]
+fn rotate_keeps_keyring_keys_in_the_keyring() {
+    let name = "rotkeyring";
+    let t = set_up(name, true);
+    let old = stored_id(&t);
+    ok(&mfa(&t, &["rotate", "-p", name]));
+    finished(&t, name, &old);
+    let config = std::fs::read_to_string(t.config_path()).unwrap();
+    assert!(!config.contains("aws_secret_access_key"), "{config}");
+}
+
+/// Killed at each step, then run again: the job is finished, one working key is stored, the
+/// session goes on.
+#[test]
+fn a_rotate_killed_at_any_step_is_finished_by_the_next_run() {
+    let steps = [
+        ("journal", true),
+        ("created", true),
+        ("noted", false),
+        ("stored-secret", true),
+        ("stored", false),
+        ("works", true),
+        ("deleted", false),
+    ];
+    for (i, (step, keyring)) in steps.into_iter().enumerate() {
+        let name = format!("rotkill{i}");
+        let t = set_up(&name, keyring);
+        let old = stored_id(&t);
+        let killed =
+            run(with_bus(t.mfa(&["rotate", "-p", &name])).env("MFA_SESSION_FAILPOINT", step));
+        assert_eq!(
+            killed.status.code(),
+            None,
+            "{step}: killed: {}",
+            stderr(&killed)
+        );
+        // Meanwhile every AWS call still gets credentials, with no new code.
+        parse_process_output(&ok(&mfa(&t, &["credential-process", "-p", &name])));
+        let out = mfa(&t, &["rotate", "-p", &name]);
+        assert!(
+            out.status.success(),
+            "{step}: the next run finishes: {}",
+            stderr(&out)
+        );
+        finished(&t, &name, &old);
+        eprintln!("{step}: finished by the next run");
+    }
+}
