@@ -77,6 +77,11 @@ fn no_secret_reaches_stderr_argv_or_stray_files() {
     ] {
         keep_as(0, run(&mut t.mfa(args)));
     }
+    // doctor reads the keys and calls AWS with them; with no Secret Service here, it fails
+    // the code-source check (exit 3). What it prints is swept too.
+    let doctor = keep_as(3, run(&mut t.mfa(&["doctor", "-p", "work"])));
+    let doctor_out = stdout(&doctor);
+    assert!(doctor_out.contains("keys in [work-lt]"), "{doctor_out}");
     keep_as(
         0,
         with_stdin(file_backend(t.mfa(&["seed", "set", "other"])), SEED),
@@ -132,7 +137,7 @@ fn no_secret_reaches_stderr_argv_or_stray_files() {
         "999999",
         "sentinel-passphrase",
     ];
-    for err in &stderrs {
+    for err in stderrs.iter().chain([&doctor_out]) {
         for s in sentinels {
             assert!(!err.contains(s), "{s} on stderr: {err}");
         }

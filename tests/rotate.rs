@@ -130,6 +130,13 @@ fn rotate_replaces_the_key_where_it_lived_and_the_session_goes_on() {
     );
     assert!(err.contains("the backup holds the old key"), "{err}");
     assert_no_secret(&err);
+    // Neither secret is ever said: the new one is in the credentials file, the old in the backup.
+    let creds = std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap();
+    let new_secret = creds
+        .lines()
+        .find_map(|l| l.strip_prefix("aws_secret_access_key = "))
+        .unwrap();
+    assert!(!err.contains(new_secret) && !stdout(&out).contains(new_secret));
     finished(&t, name, &old);
     // The old key is refused by AWS now.
     let mut cmd = t.no_tty(python(), &aws_identity_args("default"));
