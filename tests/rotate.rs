@@ -241,3 +241,68 @@ fn a_rotate_killed_at_any_step_is_finished_by_the_next_run() {
         eprintln!("{step}: finished by the next run");
     }
 }
+
+#[test]
+fn rotate_keeps_encrypted_file_keys_in_the_encrypted_file() {
+    let name = "rotagefile";
+    let t = TestEnv::new(name);
+    let (id, secret) = iam_user(name);
+    t.write_credentials(&format!(
+        "[{name}-lt]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    t.write_config_raw(&format!("[profile {name}]\nregion = eu-west-1\n"));
+    let file = t.tmp.path().join("data/secrets.age");
+    let backend = |mut cmd: Command| {
+        cmd.env("MFA_SESSION_BACKEND", "file")
+            .env("MFA_SESSION_SECRETS_FILE", &file)
+            .env("MFA_SESSION_PASSPHRASE", "correct horse");
+        cmd
+    };
+    let lt = format!("{name}-lt");
+    ok(&run(&mut backend(t.mfa(&[
+        "add",
+        name,
+        "--from-profile",
+        &lt,
+        "--keep-plaintext",
+        "--mfa-serial",
+        &t.serial,
+    ]))));
+    ok(&run(&mut backend(t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", name],
+    ))));
+    let old = stored_id(&t);
+    let before = std::fs::read(&file).unwrap();
+    let out = run(&mut backend(t.mfa(&["rotate", "-p", name])));
+    ok(&out);
+    assert!(
+        stderr(&out).contains("(in the encrypted secrets file)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_ne!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the file was rewritten"
+    );
+    let new = stored_id(&t);
+    assert_ne!(new, old);
+    assert_eq!(iam_keys(&t, name), vec![new.clone()]);
+    let doctor = run(&mut backend(t.mfa(&["doctor", "-p", name])));
+    assert!(
+        stdout(&doctor).contains(&format!(
+            "keys in the encrypted secrets file (****{}) work",
+            &new[new.len() - 4..]
+        )),
+        "{}",
+        stdout(&doctor)
+    );
+    parse_process_output(&ok(&run(&mut backend(t.mfa(&[
+        "credential-process",
+        "-p",
+        name,
+    ])))));
+    assert_eq!(sts_calls(&old), 1);
+}
