@@ -16,7 +16,7 @@ const VERSION: &str = concat!(
 );
 
 /// MFA-backed AWS session credentials for accounts that enforce MFA (the "Force_MFA" policy).
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(
     name = "mfa-session",
     bin_name = "mfa-session",
@@ -32,7 +32,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum Command {
     CredentialProcess(cmd::credential_process::Args),
     Exec(cmd::exec::Args),

@@ -128,7 +128,7 @@ pub fn rotate(
             chain.base.name
         )));
     }
-    let cfg = located.cfg;
+    let (mut set, mut cfg) = (set, located.cfg);
     let journal = read_journal(ctx, name);
     // A crash after the new key was stored: make config and cache point at it before anything
     // needs a session.
@@ -140,11 +140,11 @@ pub fn rotate(
             && stored_id(&set, &cfg)? != *new
         {
             point_config_at(ctx, name, new)?;
+            set = config::load_profiles(&ctx.env)?;
+            cfg = profile::locate(&set, &ctx.env, name)?.cfg;
         }
         rekey_session(ctx, &cfg, &j.old, new);
     }
-    let set = config::load_profiles(&ctx.env)?;
-    let cfg = profile::locate(&set, &ctx.env, name)?.cfg;
     // The user, from the long-term keys (GetCallerIdentity needs no MFA); the IAM calls then
     // with the MFA session, as the Force_MFA policy asks.
     let long_term = profile::long_term_keys(&set, &cfg, ctx.secrets.as_ref())?;

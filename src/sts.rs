@@ -140,23 +140,29 @@ fn explain_assume<E: ProvideErrorMetadata + std::error::Error + 'static>(
             }
             explain_assume_code(e.code().unwrap_or("Unknown"), &msg, role, region)
         }
-        SdkError::TimeoutError(_) => Error::Unavailable(format!(
-            "STS in {region} did not answer within {}s to assume {}: check your network or proxy, then try again",
-            STS_TIMEOUT.as_secs(),
-            role.role_arn
-        )),
-        SdkError::DispatchFailure(d) if d.is_timeout() => Error::Unavailable(format!(
-            "STS in {region} timed out to assume {}: check your network or proxy, then try again",
-            role.role_arn
-        )),
-        SdkError::DispatchFailure(_) => Error::Unavailable(format!(
-            "cannot reach STS in {region} to assume {}: check your network, then try again",
-            role.role_arn
-        )),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            unreachable_sts(err, region, &format!(" to assume {}", role.role_arn))
+        }
         _ => Error::Unavailable(format!(
             "STS in {region} sent a reply to AssumeRole that could not be read: try again"
         )),
     }
+}
+
+/// STS not reached or not answering in time, for any call (`what`: " to assume ARN", or "").
+fn unreachable_sts<E>(err: &SdkError<E>, region: &str, what: &str) -> Error {
+    Error::Unavailable(match err {
+        SdkError::TimeoutError(_) => format!(
+            "STS in {region} did not answer within {}s{what}: check your network or proxy, then try again",
+            STS_TIMEOUT.as_secs()
+        ),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            format!("STS in {region} timed out{what}: check your network or proxy, then try again")
+        }
+        _ => format!(
+            "cannot reach STS in {region}{what}: check your network, or AWS_ENDPOINT_URL / endpoint_url if you set one"
+        ),
+    })
 }
 
 /// One line for each error code AssumeRole answers with.
@@ -325,16 +331,9 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
             };
             explain_code(e.code().unwrap_or("Unknown"), &msg, &at)
         }
-        SdkError::TimeoutError(_) => Error::Unavailable(format!(
-            "STS in {region} did not answer within {}s: check your network or proxy, then try again",
-            STS_TIMEOUT.as_secs()
-        )),
-        SdkError::DispatchFailure(d) if d.is_timeout() => Error::Unavailable(format!(
-            "STS in {region} timed out: check your network or proxy, then try again"
-        )),
-        SdkError::DispatchFailure(_) => Error::Unavailable(format!(
-            "cannot reach STS in {region}: check your network, or AWS_ENDPOINT_URL / endpoint_url if you set one"
-        )),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            unreachable_sts(err, region, "")
+        }
         SdkError::ResponseError(_) => Error::Unavailable(format!(
             "STS in {region} sent a reply that could not be read: try again; if it persists, check any proxy in between"
         )),

@@ -263,11 +263,9 @@ fn bad_seeds_and_bad_keys_are_refused_before_anything_is_stored() {
 fn the_encrypted_file_backend_holds_typed_keys_and_a_seed_where_no_keyring_is() {
     let t = TestEnv::new("krfile");
     let file = t.tmp.path().join("data/secrets.age");
-    let backend = |mut cmd: Command, pass: &str| {
-        cmd.env("MFA_SESSION_BACKEND", "file")
-            .env("MFA_SESSION_SECRETS_FILE", &file)
-            .env("MFA_SESSION_PASSPHRASE", pass)
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let backend = |cmd: Command, pass: &str| {
+        let mut cmd = encrypted_file(cmd, &file, pass);
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
         cmd
     };
     t.write_config_raw("[profile krfile]\nregion = eu-west-1\n");

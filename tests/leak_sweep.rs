@@ -24,12 +24,7 @@ fn no_secret_reaches_stderr_argv_or_stray_files() {
     let t = TestEnv::new("secretsweep");
     let store = t.tmp.path().join("store/secrets.age");
     let argv_log = t.tmp.path().join("argv.log");
-    let file_backend = |mut cmd: Command| {
-        cmd.env("MFA_SESSION_BACKEND", "file")
-            .env("MFA_SESSION_SECRETS_FILE", &store)
-            .env("MFA_SESSION_PASSPHRASE", "sentinel-passphrase");
-        cmd
-    };
+    let file_backend = |cmd: Command| encrypted_file(cmd, &store, "sentinel-passphrase");
     // The mfa_process records its own argv, then prints a code.
     let process = format!(
         "tr '\\\\0' ' ' < /proc/$$/cmdline >> '{}'; printf 246810",

@@ -9,11 +9,7 @@ use std::process::{Command, Output};
 /// Profile `name` with the keys of its own IAM user, kept in the credentials file
 /// (`[NAME-lt]`) or, with `keyring`, in the Secret Service; a session cached (one typed code).
 fn set_up(name: &str, keyring: bool) -> TestEnv {
-    let t = TestEnv::new(name);
-    let (id, secret) = iam_user(name);
-    t.write_credentials(&format!(
-        "[{name}-lt]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
-    ));
+    let t = user_env(name);
     if keyring {
         t.write_config_raw(&format!("[profile {name}]\nregion = eu-west-1\n"));
         let lt = format!("{name}-lt");
@@ -35,6 +31,16 @@ fn set_up(name: &str, keyring: bool) -> TestEnv {
     }
     let mut warm = t.with_tty(&["123456"], BIN, &["credential-process", "-p", name]);
     ok(&run(with_bus_ref(&mut warm)));
+    t
+}
+
+/// A test world whose `[NAME-lt]` holds the keys of IAM user NAME of the emulator.
+fn user_env(name: &str) -> TestEnv {
+    let t = TestEnv::new(name);
+    let (id, secret) = iam_user(name);
+    t.write_credentials(&format!(
+        "[{name}-lt]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
     t
 }
 
@@ -245,19 +251,10 @@ fn a_rotate_killed_at_any_step_is_finished_by_the_next_run() {
 #[test]
 fn rotate_keeps_encrypted_file_keys_in_the_encrypted_file() {
     let name = "rotagefile";
-    let t = TestEnv::new(name);
-    let (id, secret) = iam_user(name);
-    t.write_credentials(&format!(
-        "[{name}-lt]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
-    ));
+    let t = user_env(name);
     t.write_config_raw(&format!("[profile {name}]\nregion = eu-west-1\n"));
     let file = t.tmp.path().join("data/secrets.age");
-    let backend = |mut cmd: Command| {
-        cmd.env("MFA_SESSION_BACKEND", "file")
-            .env("MFA_SESSION_SECRETS_FILE", &file)
-            .env("MFA_SESSION_PASSPHRASE", "correct horse");
-        cmd
-    };
+    let backend = |cmd: Command| encrypted_file(cmd, &file, "correct horse");
     let lt = format!("{name}-lt");
     ok(&run(&mut backend(t.mfa(&[
         "add",

@@ -7,8 +7,9 @@ use crate::secret::Secret;
 use crate::secret_store::Item;
 use std::io::{IsTerminal, Read};
 
-/// Manage the TOTP seed of a profile's virtual MFA device.
-#[derive(clap::Subcommand, Debug)]
+/// Manage the TOTP seed of a profile's virtual MFA device. (No `Debug`: nothing prints it, and
+/// it should never hold a seed; the seed is read from the terminal, a file or stdin.)
+#[derive(clap::Subcommand)]
 pub enum SeedCmd {
     /// Store a seed (base32 or otpauth:// URI): typed hidden, --from-file, or piped on stdin.
     Set {

@@ -16,7 +16,7 @@ pub fn install(r: &mut Report, version: &str) {
         );
         return;
     };
-    match version_of(&front.to_string_lossy()) {
+    match r.version_of(&front.to_string_lossy()) {
         Some(v) if v == version => r.add(
             Status::Ok,
             "install",
@@ -42,7 +42,7 @@ pub fn install(r: &mut Report, version: &str) {
 }
 
 /// `PROGRAM --version`'s version, if it is an mfa-session.
-pub fn version_of(program: &str) -> Option<String> {
+pub(super) fn version_of(program: &str) -> Option<String> {
     let out = std::process::Command::new(program)
         .arg("--version")
         .stdin(std::process::Stdio::null())

@@ -38,11 +38,22 @@ pub struct Check {
 
 /// Collects checks.
 #[derive(Default)]
-struct Report(Vec<Check>);
+struct Report {
+    checks: Vec<Check>,
+    /// `PROGRAM --version` answers, so each program runs once however many profiles name it.
+    versions: std::collections::HashMap<String, Option<String>>,
+}
 
 impl Report {
+    fn version_of(&mut self, program: &str) -> Option<String> {
+        self.versions
+            .entry(program.to_owned())
+            .or_insert_with(|| version_of(program))
+            .clone()
+    }
+
     fn add(&mut self, status: Status, subject: &str, message: impl Into<String>) {
-        self.0.push(Check {
+        self.checks.push(Check {
             status,
             subject: subject.to_owned(),
             message: message.into(),
@@ -89,7 +100,7 @@ pub fn run(ctx: &Ctx, only: Option<&str>, version: &str) -> Vec<Check> {
         }
     }
     own_files(&mut r, ctx);
-    r.0
+    r.checks
 }
 
 /// One profile: its credential_process line, static keys beside it, its resolution, its keys
@@ -230,7 +241,7 @@ fn credential_process(r: &mut Report, s: &str, name: &str, line: &str, version: 
             ),
         );
     }
-    match version_of(program) {
+    match r.version_of(program) {
         Some(v) if v == version => r.add(
             Status::Ok,
             s,

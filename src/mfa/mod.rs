@@ -121,20 +121,23 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
 
 /// The start of the current time step, for a device of `period` seconds.
 fn current_step_start(ctx: &Ctx, period: u64) -> u64 {
-    let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
+    let now = unix_now(ctx);
     now - now % period
+}
+
+fn unix_now(ctx: &Ctx) -> u64 {
+    u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0)
 }
 
 /// The start of the current step, unless a code of that step was already used for this device:
 /// AWS accepts each code once, so then the next step, after waiting for it (said on the
 /// terminal).
 fn next_unused_step(ctx: &Ctx, cfg: &ProfileConfig, period: u64) -> Result<u64, Error> {
-    let now = u64::try_from(ctx.clock.now().timestamp()).unwrap_or(0);
-    let start = now - now % period;
+    let start = current_step_start(ctx, period);
     match steps::last_used(&ctx.store, &cfg.mfa_serial) {
         Some(last) if start <= last => {
             let next = last - last % period + period;
-            let wait = next - now;
+            let wait = next.saturating_sub(unix_now(ctx));
             if wait > 2 * period {
                 return Err(Error::MfaCode(format!(
                     "the last code used for {} was for a time {wait}s ahead of this clock: is the clock right? (timedatectl set-ntp true)",

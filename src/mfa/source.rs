@@ -3,8 +3,8 @@
 
 use crate::config::ForcedSource;
 
-/// Where a code can come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a code can come from. A name only: it holds no seed or code (see its `Debug`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// Generated from the TOTP seed in the secrets store.
     Seed,
@@ -14,8 +14,8 @@ pub enum Source {
     Terminal,
 }
 
-/// What looking up the seed found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What looking up the seed found: whether there is one, never the seed (see its `Debug`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum SeedLookup {
     /// A seed is stored.
     Stored,
@@ -23,6 +23,27 @@ pub enum SeedLookup {
     Missing,
     /// The store failed (locked, unreachable).
     Failed,
+}
+
+// Written out rather than derived, to show these print only a name.
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Source::Seed => "Seed",
+            Source::Process => "Process",
+            Source::Terminal => "Terminal",
+        })
+    }
+}
+
+impl std::fmt::Debug for SeedLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SeedLookup::Stored => "Stored",
+            SeedLookup::Missing => "Missing",
+            SeedLookup::Failed => "Failed",
+        })
+    }
 }
 
 /// The decision.

@@ -290,6 +290,14 @@ impl TestEnv {
     }
 }
 
+/// `cmd` with its secrets in the encrypted file `file`, opened with `passphrase`.
+pub fn encrypted_file(mut cmd: Command, file: &Path, passphrase: &str) -> Command {
+    cmd.env("MFA_SESSION_BACKEND", "file")
+        .env("MFA_SESSION_SECRETS_FILE", file)
+        .env("MFA_SESSION_PASSPHRASE", passphrase);
+    cmd
+}
+
 /// Runs with `input` on stdin and captures.
 pub fn with_stdin(mut cmd: Command, input: &str) -> Output {
     let mut child = cmd
