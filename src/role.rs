@@ -50,13 +50,16 @@ impl RoleConfig {
     }
 
     /// The cache key of this role's credentials assumed from credentials cached under `parent`.
+    /// Everything AssumeRole is asked with is in it, the duration too: a 900 s profile and a
+    /// 3,600 s sibling of the same role never share credentials.
     pub fn cache_key(&self, parent: &str) -> String {
         cache::key(
             &format!(
-                "{parent}\n{}\n{}\n{}",
+                "{parent}\n{}\n{}\n{}\n{}",
                 self.role_arn,
                 self.session_name,
-                self.external_id.as_deref().unwrap_or("")
+                self.external_id.as_deref().unwrap_or(""),
+                self.duration_seconds.unwrap_or(3600)
             ),
             "role",
         )
@@ -222,6 +225,17 @@ mod tests {
         assert_eq!(roles[1].session_name, "mfa-session-other");
         assert_ne!(roles[1].cache_key("k"), roles[0].cache_key("k"));
         assert_ne!(roles[0].cache_key("k1"), roles[0].cache_key("k2"));
+    }
+
+    #[test]
+    fn siblings_of_one_role_with_other_durations_never_share_credentials() {
+        let set = set_of(&format!(
+            "{WORK}[profile short]\nmfa_session_role_arn = arn:aws:iam::123456789012:role/admin\nmfa_session_role_source = work\nrole_session_name = me\nduration_seconds = 900\n\
+             [profile long]\nmfa_session_role_arn = arn:aws:iam::123456789012:role/admin\nmfa_session_role_source = work\nrole_session_name = me\n"
+        ));
+        let short = chain(&set, "short").unwrap().unwrap();
+        let long = chain(&set, "long").unwrap().unwrap();
+        assert_ne!(short[0].cache_key("k"), long[0].cache_key("k"));
     }
 
     #[test]

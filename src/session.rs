@@ -145,6 +145,11 @@ fn role_credentials(
         mfa_serial: chain.base.mfa_serial.clone(),
         source_key: format!("role of {}", role.source),
         profile: role.profile.clone(),
+        parent: Some(if level == 0 {
+            chain.base_key.clone()
+        } else {
+            chain.keys[level - 1].clone()
+        }),
         session,
     };
     if let Err(e) = ctx.store.save(key, &entry) {
@@ -175,6 +180,7 @@ fn exchange(ctx: &Ctx, set: &config::ProfileSet, cfg: &ProfileConfig) -> Result<
         mfa_serial: cfg.mfa_serial.clone(),
         source_key: mask_key_id(&keys.access_key_id),
         profile: cfg.name.clone(),
+        parent: None,
         session,
     })
 }
@@ -394,6 +400,7 @@ mod tests {
             mfa_serial: serial.into(),
             source_key: "****".into(),
             profile: "work".into(),
+            parent: None,
             session,
         };
         store.save("k1", &entry).unwrap();

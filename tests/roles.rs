@@ -278,3 +278,33 @@ fn long_term_keys_cannot_assume_the_role_and_role_add_writes_the_cached_form() {
         "is not an IAM role's ARN",
     );
 }
+
+#[test]
+fn clearing_a_session_clears_the_roles_assumed_with_it() {
+    let t = TestEnv::new("roleclear");
+    let arn = create_role("roleclear-admin", true, 3600);
+    t.write_config(&cached_role("admin", &arn, "work", "region = eu-west-1\n"));
+    let first = parse_process_output(&ok(&run(&mut t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", "admin"],
+    ))));
+    assert_eq!(assume_calls(&arn), 1);
+    let out = run(&mut t.mfa(&["clear", "-p", "work"]));
+    ok(&out);
+    assert!(
+        stderr(&out).contains("cleared 2 cached sessions"),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing assumed with the cleared session is served: without a terminal, no code, no role.
+    let out = run(&mut t.no_tty(BIN, &["credential-process", "-p", "admin"]));
+    fails(&out, 4, "no terminal");
+    let again = parse_process_output(&ok(&run(&mut t.with_tty(
+        &["654321"],
+        BIN,
+        &["credential-process", "-p", "admin"],
+    ))));
+    assert_ne!(first["AccessKeyId"], again["AccessKeyId"]);
+    assert_eq!(assume_calls(&arn), 2);
+}

@@ -36,22 +36,27 @@ pub struct HitCheck {
     pub fingerprint: Fingerprint,
 }
 
+/// The file name (without `.json`) of a profile's index. Injective, so no two profiles ever
+/// share an index, and safe on case-insensitive file systems: a plain name (lower-case letters,
+/// digits and `._-@+=,`, not starting with `.`) is kept as it is; any other is `~` and the hex
+/// of its bytes (`~` never occurs in a plain name, hex digits are lower-case).
+pub fn file_stem(profile: &str) -> String {
+    let plain = !profile.is_empty()
+        && !profile.starts_with('.')
+        && profile
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-@+=,".contains(&b));
+    if plain {
+        profile.to_owned()
+    } else {
+        let hex: String = profile.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("~{hex}")
+    }
+}
+
 impl Store {
     fn index_path(&self, profile: &str) -> PathBuf {
-        let safe = profile
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-@+=,".contains(&b))
-            && !profile.starts_with('.');
-        let name = if safe {
-            profile.to_owned()
-        } else {
-            profile
-                .bytes()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                + ".x"
-        };
-        self.profiles.join(format!("{name}.json"))
+        self.profiles.join(format!("{}.json", file_stem(profile)))
     }
 
     /// The prompt index of `profile`, if any (a miss on anything odd, like a cache entry).
@@ -98,5 +103,36 @@ impl Store {
             Some((path.file_name()?.to_str()?.to_owned(), idx))
         })
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_plain_name_that_looks_like_an_encoded_one_gets_its_own_file() {
+        // Once "6f70732f61646d696e.x" (a plain name) and "ops/admin" (encoded) shared a file.
+        assert_ne!(file_stem("6f70732f61646d696e.x"), file_stem("ops/admin"));
+        assert_ne!(file_stem("~6f7073"), file_stem("ops"));
+        assert_ne!(file_stem("Work"), file_stem("work"));
+        assert_eq!(file_stem("work"), "work");
+    }
+
+    proptest! {
+        #[test]
+        fn index_file_names_are_injective_and_case_safe(a in ".{0,12}", b in ".{0,12}") {
+            let (fa, fb) = (file_stem(&a), file_stem(&b));
+            prop_assert_eq!(fa == fb, a == b);
+            // Case-insensitive file systems (macOS, Windows) must not merge two names either.
+            prop_assert_eq!(fa.to_lowercase() == fb.to_lowercase(), a == b);
+            prop_assert!(!fa.contains('/') && !fa.starts_with('.') && !fa.is_empty());
+        }
+
+        #[test]
+        fn look_alike_names_never_collide(a in "[a-z~0-9.x/A-Z]{0,10}", b in "[a-z~0-9.x/A-Z]{0,10}") {
+            prop_assert_eq!(file_stem(&a) == file_stem(&b), a == b);
+        }
     }
 }

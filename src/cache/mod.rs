@@ -55,6 +55,10 @@ pub struct Entry {
     pub source_key: String,
     /// The profile that made it.
     pub profile: String,
+    /// For role credentials: the cache key of the credentials they were assumed with. Removing
+    /// that entry removes this one too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// The session.
     pub session: Session,
 }
@@ -167,8 +171,23 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an entry and the prompt indexes pointing at it; true when there was one.
-    pub fn remove(&self, key: &str) -> Result<bool, Error> {
+    /// Deletes an entry, every entry assumed with it (role credentials, down their chains) and
+    /// the prompt indexes pointing at any of them; how many entries went.
+    pub fn remove(&self, key: &str) -> Result<usize, Error> {
+        let mut removed = usize::from(self.remove_one(key)?);
+        let mut parents = vec![key.to_owned()];
+        while let Some(parent) = parents.pop() {
+            for (child, entry) in self.entries()? {
+                if entry.parent.as_deref() == Some(parent.as_str()) && self.remove_one(&child)? {
+                    removed += 1;
+                    parents.push(child);
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    fn remove_one(&self, key: &str) -> Result<bool, Error> {
         for (name, idx) in self.indexes() {
             if idx.key == key {
                 let _ = fs::remove_file(self.profiles.join(name));
@@ -247,6 +266,7 @@ mod tests {
             mfa_serial: "arn:aws:iam::123456789012:mfa/a".into(),
             source_key: "****MPLE".into(),
             profile: "work".into(),
+            parent: None,
             session: Session {
                 access_key_id: "ASIATEST".into(),
                 secret_access_key: Secret::new("sek"),
@@ -270,8 +290,8 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().mode() & 0o777;
         assert_eq!(mode(store.dir()), 0o700);
         assert_eq!(mode(&store.dir().join("k.json")), 0o600);
-        assert!(store.remove("k").unwrap());
-        assert!(!store.remove("k").unwrap());
+        assert_eq!(store.remove("k").unwrap(), 1);
+        assert_eq!(store.remove("k").unwrap(), 0);
     }
 
     #[test]

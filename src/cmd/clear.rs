@@ -23,16 +23,17 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     match (args.all, name) {
         (true, _) => {
             for (key, _) in ctx.store.entries()? {
-                removed += usize::from(ctx.store.remove(&key)?);
+                removed += ctx.store.remove(&key)?;
             }
         }
         (false, Some(name)) => {
             // The session made for this profile's keys and device, and any made under its name.
             let set = config::load_profiles(&ctx.env)?;
             if let Ok(located) = crate::profile::locate(&set, &ctx.env, name)
-                && ctx.store.remove(&located.cache_key)?
+                && let n = ctx.store.remove(&located.cache_key)?
+                && n > 0
             {
-                removed += 1;
+                removed += n;
                 shared = config::session_profiles(&set)
                     .into_iter()
                     .filter(|other| *other != name)
@@ -45,7 +46,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
             }
             for (key, entry) in ctx.store.entries()? {
                 if entry.profile == name {
-                    removed += usize::from(ctx.store.remove(&key)?);
+                    removed += ctx.store.remove(&key)?;
                 }
             }
         }

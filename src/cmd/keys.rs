@@ -330,7 +330,7 @@ pub fn remove(args: &RemoveArgs, ctx: &Ctx) -> Result<(), Error> {
     let mut sessions = 0;
     for (key, entry) in ctx.store.entries()? {
         if entry.profile == *name {
-            sessions += usize::from(ctx.store.remove(&key)?);
+            sessions += ctx.store.remove(&key)?;
         }
     }
     eprintln!(
