@@ -10,6 +10,17 @@ pub const TEST_NOW: &str = "MFA_SESSION_TEST_NOW";
 /// every process it starts (`exec` children, `mfa_process` commands).
 pub const SECRET_VARS: &[&str] = &["MFA_SESSION_PASSPHRASE", "MFA_SESSION_PASSPHRASE_FILE"];
 
+/// The one way mfa-session starts another program: a `Command` for `program` whose
+/// environment has none of `SECRET_VARS` (every spawn goes through here; the front's hand-over
+/// to `mfa-session-full` is the one exec that keeps them, since the full binary needs them).
+pub fn child(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    for k in SECRET_VARS {
+        command.env_remove(k);
+    }
+    command
+}
+
 /// A snapshot of environment variables. Empty values count as unset, as in the AWS SDKs.
 #[derive(Clone, Default)]
 pub struct Env {

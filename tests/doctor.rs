@@ -207,3 +207,41 @@ fn a_lone_full_binary_is_caught() {
         "is not beside mfa-session-full: install both",
     );
 }
+
+#[test]
+fn programs_doctor_runs_never_see_the_passphrase_and_a_line_without_profile_fails() {
+    let t = healthy("doctorenv");
+    let bin = t.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("mfa-session");
+    let environ = t.tmp.path().join("version.environ");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ntr '\\0' '\\n' < /proc/$$/environ > '{}'\necho 'mfa-session 0.0.1'\n",
+            environ.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    t.write_config_raw(&format!(
+        "[profile work]\ncredential_process = {} credential-process\nmfa_serial = {}\nmfa_session_source_profile = work-lt\nregion = eu-west-1\n",
+        fake.display(),
+        t.serial
+    ));
+    let pass_file = t.tmp.path().join("pass");
+    std::fs::write(&pass_file, "file-passphrase\n").unwrap();
+    std::fs::set_permissions(&pass_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(doctor(&t, &["-p", "work"])
+        .env("MFA_SESSION_PASSPHRASE", "sentinel-passphrase")
+        .env("MFA_SESSION_PASSPHRASE_FILE", &pass_file));
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    has(&out, "FAIL", "profile work", "names no profile");
+    has(&out, "FAIL", "profile work", "add --profile work");
+    let seen = std::fs::read_to_string(&environ).expect("doctor ran the program's --version");
+    assert!(seen.contains("HOME="), "{seen}");
+    assert!(
+        !seen.contains("sentinel-passphrase") && !seen.contains("MFA_SESSION_PASSPHRASE"),
+        "{seen}"
+    );
+}

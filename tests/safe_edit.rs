@@ -280,6 +280,22 @@ fn children_never_see_the_passphrase_in_their_environment() {
 }
 
 #[test]
+fn mfa_process_leaves_nothing_running_that_holds_the_callers_stderr() {
+    let t = TestEnv::new("bgchild");
+    // The background sleep keeps stderr (ours, and so the caller's) open, as a helper daemon
+    // would; the caller reads stderr to its end, as the AWS CLI does.
+    t.write_config("mfa_process = sleep 20 >/dev/null & echo 123456\n");
+    let start = Instant::now();
+    let out = run(&mut t.mfa(&["credential-process", "-p", "work"]));
+    ok(&out);
+    assert!(
+        start.elapsed().as_secs_f64() < 10.0,
+        "the caller waited {:?} for mfa_process's background child",
+        start.elapsed()
+    );
+}
+
+#[test]
 fn mfa_process_has_one_deadline_for_the_command_and_its_output() {
     let t = TestEnv::new("deadline");
     t.write_config("mfa_process = sleep 8 & echo 123456\n");

@@ -8,7 +8,6 @@ use crate::error::Error;
 use crate::session::obtain;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
-use std::process::Command;
 
 /// Run a command with MFA-backed credentials in its environment.
 #[derive(clap::Args, Debug)]
@@ -48,12 +47,12 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
     ensure_not_nested(ctx, &name, args.nested)?;
     let resolved = obtain(ctx, &name)?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
-    let mut cmd = Command::new(program);
+    let mut cmd = crate::env::child(program);
     cmd.args(rest);
     if args.server {
         return super::server::run_child(ctx, &name, &resolved, cmd, program);
     }
-    for k in CLEARED.iter().chain(crate::env::SECRET_VARS) {
+    for k in CLEARED {
         cmd.env_remove(k);
     }
     cmd.envs(session_vars(&resolved));

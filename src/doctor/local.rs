@@ -43,7 +43,7 @@ pub fn install(r: &mut Report, version: &str) {
 
 /// `PROGRAM --version`'s version, if it is an mfa-session.
 pub(super) fn version_of(program: &str) -> Option<String> {
-    let out = std::process::Command::new(program)
+    let out = crate::env::child(program)
         .arg("--version")
         .stdin(std::process::Stdio::null())
         .output()

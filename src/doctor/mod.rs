@@ -231,7 +231,15 @@ fn credential_process(r: &mut Report, s: &str, name: &str, line: &str, version: 
         .windows(2)
         .find(|w| w[0] == "--profile" || w[0] == "-p")
         .map(|w| w[1].trim_matches(['\'', '"']));
-    if asks_for.is_some_and(|p| p != name) {
+    if asks_for.is_none() {
+        r.add(
+            Status::Fail,
+            s,
+            format!(
+                "credential_process of '{name}' names no profile, so AWS_PROFILE in the caller's environment would pick another profile's credentials: add --profile {name}"
+            ),
+        );
+    } else if asks_for.is_some_and(|p| p != name) {
         r.add(
             Status::Fail,
             s,
@@ -288,7 +296,7 @@ fn code_source(r: &mut Report, ctx: &Ctx, s: &str, cfg: &config::ProfileConfig) 
             Status::Ok,
             format!(
                 "codes from mfa_process ({})",
-                p.split_whitespace().next().unwrap_or("")
+                crate::mfa::process::program_name(p)
             ),
         ),
         _ => (Status::Ok, "codes typed at the terminal".to_owned()),

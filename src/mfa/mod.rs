@@ -91,7 +91,7 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
             ctx.codes.progress(
                 &format!(
                     "running mfa_process for profile '{name}' ({}): touch your security key if it asks",
-                    cmd.split_whitespace().next().unwrap_or("mfa_process")
+                    process::program_name(cmd)
                 ),
                 false,
             );

@@ -12,11 +12,7 @@ use std::time::{Duration, Instant};
 /// Runs `mfa_process` with `sh -c` (like aws-vault); its stdout is the code. Logged by its
 /// program name only.
 pub fn run_process(cmd: &str, timeout: Duration, step_start: u64) -> Result<OneTimeCode, Error> {
-    let program = cmd
-        .split_whitespace()
-        .next()
-        .unwrap_or("mfa_process")
-        .to_owned();
+    let program = program_name(cmd);
     let fail = |why: String| Error::MfaCode(format!("mfa_process ({program}) {why}"));
     let child = spawn(cmd)
         .map_err(|e| fail(format!("could not start ({}): check the command", e.kind())))?;
@@ -41,10 +37,29 @@ pub fn run_process(cmd: &str, timeout: Duration, step_start: u64) -> Result<OneT
     })
 }
 
+/// The program an `mfa_process` runs, for messages: its first word that is not a variable
+/// assignment (`TOKEN=secret ykman ...` shows `ykman`, never the assignment), skipping `env`
+/// and its options; `mfa_process` when there is none.
+pub fn program_name(cmd: &str) -> String {
+    let is_assignment = |w: &str| {
+        w.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    cmd.split_whitespace()
+        .map(|w| w.trim_matches(['\'', '"']))
+        .find(|w| !is_assignment(w) && *w != "env" && !w.starts_with('-') && !w.is_empty())
+        .filter(|w| !w.contains('='))
+        .unwrap_or("mfa_process")
+        .to_owned()
+}
+
 /// Starts `sh -c cmd` in a process group of its own (so the deadline kills whatever it started
 /// too), with stdout piped, no stdin, and none of our secret variables.
 fn spawn(cmd: &str) -> std::io::Result<Child> {
-    let mut command = Command::new("sh");
+    let mut command = crate::env::child("sh");
     command
         .arg("-c")
         .arg(cmd)
@@ -53,9 +68,6 @@ fn spawn(cmd: &str) -> std::io::Result<Child> {
         .stderr(Stdio::inherit())
         .env(IN_PROCESS_VAR, "1")
         .process_group(0);
-    for k in crate::env::SECRET_VARS {
-        command.env_remove(k);
-    }
     die_with_parent(&mut command);
     command.spawn()
 }
@@ -94,7 +106,12 @@ fn finish(
     };
     let left = deadline.saturating_duration_since(Instant::now());
     match rx.recv_timeout(left) {
-        Ok(out) => Ok((status, out)),
+        // The code is read: whatever the command left running in the background (holding the
+        // caller's stderr open, so `aws` would wait for it) goes with its group.
+        Ok(out) => {
+            kill_group(&mut child);
+            Ok((status, out))
+        }
         Err(_) => {
             kill_group(&mut child);
             Err(None)
@@ -125,3 +142,23 @@ fn die_with_parent(command: &mut Command) {
 
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_command: &mut Command) {}
+
+#[cfg(test)]
+mod tests {
+    use super::program_name;
+
+    #[test]
+    fn the_program_is_shown_never_an_assignment() {
+        for (cmd, shown) in [
+            ("ykman oath accounts code -s aws", "ykman"),
+            ("TOKEN=s3cret ykman oath", "ykman"),
+            ("A=1 B=two /usr/bin/op item get x", "/usr/bin/op"),
+            ("env -i PASS=hunter2 gopass otp aws", "gopass"),
+            ("'/opt/my tool' --code", "/opt/my"),
+            ("SECRET=abc", "mfa_process"),
+            ("", "mfa_process"),
+        ] {
+            assert_eq!(program_name(cmd), shown, "{cmd}");
+        }
+    }
+}
