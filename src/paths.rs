@@ -18,20 +18,32 @@ fn absolute(var: &str, value: &str) -> Result<PathBuf, Error> {
     }
 }
 
+/// The platform's directory `dir()` (derived from HOME on Unix), refused when HOME is relative:
+/// session tokens would land under whatever directory the caller runs in.
+fn platform_dir(env: &Env, dir: fn() -> Option<PathBuf>) -> Result<Option<PathBuf>, Error> {
+    if let Some(home) = env.get("HOME") {
+        absolute("HOME", home)?;
+    }
+    Ok(dir().filter(|p| p.is_absolute()))
+}
+
 /// The cache directory: `MFA_SESSION_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa-session`, else the
 /// platform's cache directory's `mfa-session`.
 pub fn cache_dir(env: &Env) -> Result<PathBuf, Error> {
     if let Some(dir) = env.get("MFA_SESSION_CACHE_DIR") {
         return absolute("MFA_SESSION_CACHE_DIR", dir);
     }
-    let base = env
+    let xdg = env
         .get("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(dirs::cache_dir)
-        .ok_or_else(|| {
-            Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
-        })?;
+        .filter(|p| p.is_absolute());
+    let base = match xdg {
+        Some(dir) => Some(dir),
+        None => platform_dir(env, dirs::cache_dir)?,
+    }
+    .ok_or_else(|| {
+        Error::Cache("no cache directory (HOME is not set): set MFA_SESSION_CACHE_DIR".into())
+    })?;
     Ok(base.join("mfa-session"))
 }
 
@@ -41,18 +53,19 @@ pub fn secrets_file(env: &Env) -> Result<PathBuf, Error> {
     if let Some(file) = env.get("MFA_SESSION_SECRETS_FILE") {
         return absolute("MFA_SESSION_SECRETS_FILE", file);
     }
-    Ok(env
+    let xdg = env
         .get("XDG_DATA_HOME")
         .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(dirs::data_dir)
-        .ok_or_else(|| {
-            Error::Config(
-                "no data directory (HOME is not set): set MFA_SESSION_SECRETS_FILE".into(),
-            )
-        })?
-        .join("mfa-session")
-        .join("secrets.age"))
+        .filter(|p| p.is_absolute());
+    Ok(match xdg {
+        Some(dir) => Some(dir),
+        None => platform_dir(env, dirs::data_dir)?,
+    }
+    .ok_or_else(|| {
+        Error::Config("no data directory (HOME is not set): set MFA_SESSION_SECRETS_FILE".into())
+    })?
+    .join("mfa-session")
+    .join("secrets.age"))
 }
 
 /// The passphrase file named by `MFA_SESSION_PASSPHRASE_FILE`, if any.
@@ -96,5 +109,16 @@ mod tests {
         }
         let env = Env::from_pairs([("MFA_SESSION_CACHE_DIR", "/abs")]);
         assert_eq!(cache_dir(&env).unwrap(), PathBuf::from("/abs"));
+        let env = Env::from_pairs([("HOME", "rel")]);
+        for err in [
+            cache_dir(&env).unwrap_err(),
+            secrets_file(&env).unwrap_err(),
+        ] {
+            assert!(
+                err.to_string()
+                    .starts_with("HOME 'rel' is a relative path: give an absolute one"),
+                "{err}"
+            );
+        }
     }
 }

@@ -410,6 +410,23 @@ fn relative_shared_and_foreign_directories_are_refused_never_chmodded() {
         3,
         "MFA_SESSION_SECRETS_FILE 'secrets.age' is a relative path",
     );
+    // A relative HOME (and no cache variable) would put session tokens under the caller's
+    // working directory.
+    let cwd = t.tmp.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    for args in [&["credential-process", "-p", "work"][..], &["status"]] {
+        let out = run(t
+            .with_tty(&["345678"], BIN, args)
+            .env_remove("MFA_SESSION_CACHE_DIR")
+            .env("HOME", "home")
+            .current_dir(&cwd));
+        fails(&out, 3, "HOME 'home' is a relative path");
+    }
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "nothing under cwd"
+    );
 
     for (name, m, code) in [("sticky", 0o1777, "123456"), ("foreign", 0o755, "234567")] {
         let dir = t.tmp.path().join(name);
