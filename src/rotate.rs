@@ -157,26 +157,82 @@ pub fn rotate(
         if j.new.as_deref() == Some(current.as_str()) {
             return finish(ctx, &iam, &user, &cfg, &j.old, &long_term, &keys);
         }
-        // The new key never got stored: its secret is lost. Delete it in IAM, start over.
-        let orphan = keys.iter().find(|k| {
-            k.id != current
-                && (j.new.as_deref() == Some(k.id.as_str())
-                    || (j.new.is_none()
-                        && k.created
-                            .is_some_and(|c| c >= j.started - chrono::TimeDelta::seconds(60))))
-        });
-        if let Some(o) = orphan {
-            iam.delete_access_key(&user, &o.id)?;
-            eprintln!(
-                "mfa-session: deleted key {} of an earlier rotate that did not finish (its secret was never stored)",
-                mask_key_id(&o.id)
-            );
-            let gone = o.id.clone();
-            keys.retain(|k| k.id != gone);
+        match leftover(&j, &current, &keys) {
+            // The new key never got stored: its secret is lost. Delete that key, and only that
+            // one, in IAM; start over.
+            Leftover::Named(id) => {
+                iam.delete_access_key(&user, &id)?;
+                eprintln!(
+                    "mfa-session: deleted key {} of an earlier rotate that did not finish (its secret was never stored)",
+                    mask_key_id(&id)
+                );
+                keys.retain(|k| k.id != id);
+            }
+            Leftover::Unnamed(suspects) => {
+                return Err(unnamed_leftover(name, &user, &current, &suspects));
+            }
+            Leftover::None => {}
         }
         remove_journal(ctx, name);
     }
     start(ctx, &iam, &user, &set, &cfg, &current, &keys, older_than)
+}
+
+/// What an unfinished rotation may have left in IAM.
+#[derive(Debug, PartialEq, Eq)]
+enum Leftover {
+    /// Nothing of it is left.
+    None,
+    /// The key it made, named by the journal: the only key rotate may delete.
+    Named(String),
+    /// It stopped between CreateAccessKey and noting the new key's id: these keys, made since
+    /// it began, may be that key or somebody else's. Nothing is deleted.
+    Unnamed(Vec<AccessKey>),
+}
+
+/// Decides what an unfinished rotation left, from its journal and the user's keys (pure).
+fn leftover(j: &Journal, current: &str, keys: &[AccessKey]) -> Leftover {
+    let others = keys.iter().filter(|k| k.id != current);
+    match &j.new {
+        Some(new) if new != current => {
+            if keys.iter().any(|k| k.id == *new) {
+                Leftover::Named(new.clone())
+            } else {
+                Leftover::None
+            }
+        }
+        Some(_) => Leftover::None,
+        None => {
+            // A key older than the journal cannot be the one it made.
+            let suspects: Vec<AccessKey> = others
+                .filter(|k| {
+                    k.created
+                        .is_none_or(|c| c >= j.started - chrono::TimeDelta::seconds(60))
+                })
+                .cloned()
+                .collect();
+            if suspects.is_empty() {
+                Leftover::None
+            } else {
+                Leftover::Unnamed(suspects)
+            }
+        }
+    }
+}
+
+fn unnamed_leftover(name: &str, user: &str, current: &str, suspects: &[AccessKey]) -> Error {
+    let listed: Vec<String> = suspects
+        .iter()
+        .map(|k| match k.created {
+            Some(c) => format!("{} (made {})", k.id, crate::env::rfc3339(c)),
+            None => k.id.clone(),
+        })
+        .collect();
+    Error::Config(format!(
+        "an earlier `rotate {name}` stopped right after asking IAM for a new key, before it could note the key's id; IAM user {user} now has {} in use by '{name}' and {}: if that key is not used anywhere, delete it (aws iam delete-access-key --user-name {user} --access-key-id ID) and run rotate again; nothing was changed",
+        mask_key_id(current),
+        listed.join(", ")
+    ))
 }
 
 /// A rotation from the beginning: checks, journal, CreateAccessKey, store, finish.
@@ -215,6 +271,14 @@ fn start(
             ids.join(", ")
         )));
     }
+    let holders = other_holders(ctx, cfg, current)?;
+    if !holders.is_empty() {
+        return Err(Error::Config(format!(
+            "the key {} of profile '{name}' is also used by {}: rotate would delete it under them; point them at '{name}' (source_profile = {name}) or remove them (`mfa-session remove`), and run rotate again; nothing was changed",
+            mask_key_id(current),
+            holders.join(", ")
+        )));
+    }
     let mut journal = Journal {
         old: current.to_owned(),
         new: None,
@@ -236,6 +300,51 @@ fn start(
     rekey_session(ctx, cfg, current, &new_keys.access_key_id);
     failpoint(ctx, "stored");
     finish(ctx, iam, user, cfg, current, &new_keys, keys)
+}
+
+/// Other profiles whose keys in the secrets store are key `old` (`mfa_session_access_key_id`):
+/// rotate cannot move them (it does not read other profiles' secrets), so it refuses.
+fn other_holders(ctx: &Ctx, cfg: &ProfileConfig, old: &str) -> Result<Vec<String>, Error> {
+    let path = config::config_file_path(&ctx.env);
+    let file = UserFile::load(&path, Kind::Config)?;
+    Ok(
+        crate::config_edit::sections_holding(file.text(), config::KEY_ID_KEY, old)
+            .into_iter()
+            .filter(|section| *section != cfg.name)
+            .map(|section| format!("profile '{section}' (its keys in {})", ctx.secrets.name()))
+            .collect(),
+    )
+}
+
+/// Every section of the AWS files that still holds key `old` in plain text (`[default]`, a
+/// copy kept with `add --keep-plaintext`, the source section itself) gets the new key, so no
+/// profile is left with a key rotate is about to delete. Idempotent: run again after a crash.
+fn update_file_holders(ctx: &Ctx, old: &str, new: &LongTermKeys) -> Result<(), Error> {
+    for (path, kind) in [
+        (config::credentials_file_path(&ctx.env), Kind::Credentials),
+        (config::config_file_path(&ctx.env), Kind::Config),
+    ] {
+        let file = UserFile::load(&path, kind)?;
+        for section in crate::config_edit::sections_holding(file.text(), "aws_access_key_id", old) {
+            let saved = UserFile::load(&path, kind)?.edit(
+                &Change::Upsert {
+                    name: &section,
+                    set: &[
+                        ("aws_access_key_id", &new.access_key_id),
+                        ("aws_secret_access_key", new.secret_access_key.expose()),
+                    ],
+                    remove: &[],
+                },
+                ctx.clock.now(),
+            )?;
+            eprintln!(
+                "mfa-session: the new key is in [{section}] of {}{}; the backup holds the old key, which rotate deletes in AWS next",
+                saved.path.display(),
+                saved.previous()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Keeps the new key where the old one lived: the secrets store (and the key id in the
@@ -331,6 +440,7 @@ fn finish(
     keys: &[AccessKey],
 ) -> Result<Outcome, Error> {
     wait_until_known(ctx, cfg, new, old)?;
+    update_file_holders(ctx, old, new)?;
     failpoint(ctx, "works");
     if keys.iter().any(|k| k.id == old) {
         iam.delete_access_key(user, old)?;
@@ -372,6 +482,69 @@ fn wait_until_known(
                     mask_key_id(old)
                 )));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, created: &str) -> AccessKey {
+        AccessKey {
+            id: id.into(),
+            created: Some(created.parse().unwrap()),
+            active: true,
+        }
+    }
+
+    #[test]
+    fn only_the_key_the_journal_names_is_ever_rotates_to_delete() {
+        let started: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
+        let j = |new: Option<&str>| Journal {
+            old: "AKIAOLD".into(),
+            new: new.map(str::to_owned),
+            started,
+        };
+        let old = key("AKIAOLD", "2026-01-01T00:00:00Z");
+        let ours = key("AKIAOURS", "2026-12-01T10:00:01Z");
+        let ci = key("AKIACI", "2026-12-05T09:00:00Z");
+        let older = key("AKIAOLDER", "2026-06-01T00:00:00Z");
+        let cases = [
+            (
+                j(Some("AKIAOURS")),
+                vec![old.clone(), ours.clone()],
+                Leftover::Named("AKIAOURS".into()),
+            ),
+            // Named but gone, and a key somebody made days later: nothing of ours to delete.
+            (
+                j(Some("AKIAOURS")),
+                vec![old.clone(), ci.clone()],
+                Leftover::None,
+            ),
+            // Stored already: the named key is the current one.
+            (j(Some("AKIAOLD")), vec![old.clone()], Leftover::None),
+            // Not named: a key made since may be ours or anybody's: never deleted.
+            (
+                j(None),
+                vec![old.clone(), ci.clone()],
+                Leftover::Unnamed(vec![ci.clone()]),
+            ),
+            (
+                j(None),
+                vec![old.clone(), ours.clone()],
+                Leftover::Unnamed(vec![ours.clone()]),
+            ),
+            // A key older than the rotation cannot be its leftover.
+            (j(None), vec![old.clone(), older.clone()], Leftover::None),
+            (j(None), vec![old.clone()], Leftover::None),
+        ];
+        for (journal, keys, want) in cases {
+            assert_eq!(
+                leftover(&journal, "AKIAOLD", &keys),
+                want,
+                "{journal:?} {keys:?}"
+            );
         }
     }
 }

@@ -210,6 +210,101 @@ fn rotate_keeps_keyring_keys_in_the_keyring() {
     assert!(!config.contains("aws_secret_access_key"), "{config}");
 }
 
+fn harness_iam(t: &TestEnv, args: &[&str]) -> String {
+    let mut all = vec!["-m", "awscli", "iam"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--region", "us-east-1", "--output", "json"]);
+    let mut cmd = t.no_tty(python(), &all);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAHARNESSLISTKEYS0")
+        .env("AWS_SECRET_ACCESS_KEY", "x");
+    ok(&run(&mut cmd))
+}
+
+fn delete_key(t: &TestEnv, user: &str, id: &str) {
+    harness_iam(
+        t,
+        &[
+            "delete-access-key",
+            "--user-name",
+            user,
+            "--access-key-id",
+            id,
+        ],
+    );
+}
+
+/// A key somebody else made after a rotate was cut off (a CI key, days later) is never taken
+/// for rotate's own and deleted.
+#[test]
+fn a_key_rotate_did_not_make_is_never_deleted() {
+    let name = "rotforeign";
+    let t = set_up(name, false);
+    let old = stored_id(&t);
+    let killed =
+        run(with_bus(t.mfa(&["rotate", "-p", name])).env("MFA_SESSION_FAILPOINT", "journal"));
+    assert_eq!(killed.status.code(), None, "{}", stderr(&killed));
+    let made = harness_iam(&t, &["create-access-key", "--user-name", name]);
+    let ci: serde_json::Value = serde_json::from_str(&made).unwrap();
+    let ci = ci["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned();
+    let before = std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap();
+    let out = mfa(&t, &["rotate", "-p", name]);
+    fails(&out, 3, "before it could note the key's id");
+    assert!(stderr(&out).contains(&ci), "{}", stderr(&out));
+    let mut keys = iam_keys(&t, name);
+    keys.sort();
+    let mut want = vec![old.clone(), ci.clone()];
+    want.sort();
+    assert_eq!(keys, want, "both keys kept");
+    assert_eq!(
+        std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap(),
+        before
+    );
+}
+
+/// A key that other profiles use too is not deleted under them: a keyring profile holding it is
+/// named and nothing changes; sections of the AWS files holding it (`[default]`) get the new key.
+#[test]
+fn a_key_other_profiles_use_is_not_rotated_away_from_them() {
+    let name = "rotshared";
+    let t = set_up(name, false);
+    let creds = std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap();
+    let shared = format!(
+        "{creds}[default]\n{}",
+        creds.lines().skip(1).collect::<Vec<_>>().join("\n") + "\n"
+    );
+    t.write_credentials(&shared);
+    let config = std::fs::read_to_string(t.config_path()).unwrap();
+    let old = stored_id(&t);
+    t.write_config_raw(&format!(
+        "{config}[profile ci]\nmfa_session_access_key_id = {old}\nmfa_serial = {}\n",
+        t.serial
+    ));
+    let out = mfa(&t, &["rotate", "-p", name]);
+    fails(&out, 3, "is also used by profile 'ci'");
+    assert!(stderr(&out).contains("nothing was changed"));
+    assert_eq!(iam_keys(&t, name), vec![old.clone()]);
+    assert_eq!(
+        std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap(),
+        shared
+    );
+    t.write_config_raw(&config);
+    let out = mfa(&t, &["rotate", "-p", name]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("the new key is in [default]"),
+        "{}",
+        stderr(&out)
+    );
+    let creds = std::fs::read_to_string(t.home().join(".aws/credentials")).unwrap();
+    let ids: Vec<&str> = creds
+        .lines()
+        .filter_map(|l| l.strip_prefix("aws_access_key_id = "))
+        .collect();
+    let new = stored_id(&t);
+    assert_eq!(ids, [new.as_str(), new.as_str()], "{}", creds.len());
+    assert_eq!(iam_keys(&t, name), vec![new]);
+}
+
 /// Killed at each step, then run again: the job is finished, one working key is stored, the
 /// session goes on.
 #[test]
@@ -237,6 +332,18 @@ fn a_rotate_killed_at_any_step_is_finished_by_the_next_run() {
         );
         // Meanwhile every AWS call still gets credentials, with no new code.
         parse_process_output(&ok(&mfa(&t, &["credential-process", "-p", &name])));
+        if step == "created" {
+            // Killed before the journal named the new key: rotate cannot know the key is its
+            // own, so it deletes nothing and names the keys; the user deletes it, as told.
+            let before = iam_keys(&t, &name);
+            let out = mfa(&t, &["rotate", "-p", &name]);
+            fails(&out, 3, "before it could note the key's id");
+            assert!(stderr(&out).contains("nothing was changed"));
+            assert_eq!(iam_keys(&t, &name), before, "no key deleted");
+            let orphan = before.iter().find(|k| **k != old).unwrap();
+            assert!(stderr(&out).contains(orphan.as_str()), "{}", stderr(&out));
+            delete_key(&t, &name, orphan);
+        }
         let out = mfa(&t, &["rotate", "-p", &name]);
         assert!(
             out.status.success(),

@@ -22,7 +22,7 @@ pub struct Identity {
 }
 
 /// One of the user's access keys.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     /// Its id.
     pub id: String,
