@@ -98,7 +98,7 @@ fn plaintext_removal_takes_the_keys_from_every_file_and_section_through_a_symlin
         said.contains("removed the plain-text keys of [lt], [copy] from"),
         "{said}"
     );
-    assert!(said.contains("holds the keys in plain text"), "{said}");
+    assert!(said.contains("hold the keys in plain text"), "{said}");
     // The link is still a link; its target lost the keys and kept everything else.
     assert!(
         std::fs::symlink_metadata(&link)
@@ -214,6 +214,53 @@ fn the_backup_is_deleted_when_asked_and_each_backup_is_new() {
         !std::fs::read_to_string(t.home().join(".aws/credentials"))
             .unwrap()
             .contains(LONG_TERM_SECRET)
+    );
+}
+
+/// Every file under `dir` that contains `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .unwrap()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn keys_in_the_config_leave_no_backup_holding_the_secret() {
+    let t = TestEnv::new("plaincfg");
+    // The long-term keys in ~/.aws/config: add edits that file itself before it removes them.
+    t.write_credentials("");
+    let config = std::fs::read_to_string(t.config_path()).unwrap();
+    t.write_config_raw(&format!(
+        "{config}[profile work-lt]\naws_access_key_id = {}\naws_secret_access_key = {LONG_TERM_SECRET}\n",
+        t.key_id
+    ));
+    let add = run(&mut keyring(t.mfa(&[
+        "add",
+        "plaincfg",
+        "--from-profile",
+        "work-lt",
+        "--mfa-serial",
+        &t.serial,
+        "--remove-plaintext",
+        "--delete-backup",
+    ])));
+    let err = ok(&add) + &stderr(&add);
+    assert!(err.contains("mfa-session: deleted "), "{err}");
+    assert_eq!(
+        files_containing(&t.home(), LONG_TERM_SECRET),
+        Vec::<std::path::PathBuf>::new(),
+        "{err}"
     );
 }
 

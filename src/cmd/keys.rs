@@ -228,7 +228,7 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
                     "Remove the plain-text keys of [{src}] from the AWS files? A backup is kept."
                 )));
         if remove {
-            remove_plaintext(args, ctx, name, src, &keys)?;
+            remove_plaintext(args, ctx, name, src, &keys, saved.backup.as_deref())?;
         } else {
             eprintln!("mfa-session: the plain-text keys of [{src}] stay in the credentials file");
         }
@@ -265,6 +265,7 @@ fn remove_plaintext(
     name: &str,
     src: &str,
     keys: &LongTermKeys,
+    earlier_backup: Option<&std::path::Path>,
 ) -> Result<(), Error> {
     let set = config::load_profiles(&ctx.env)?;
     let stored = crate::profile::keys_of(&set, ctx.secrets.as_ref(), name)?;
@@ -281,7 +282,16 @@ fn remove_plaintext(
             ctx.secrets.name()
         ))
     })?;
-    let removed = plaintext::remove(&ctx.env, src, keys, ctx.clock.now())?;
+    let mut removed = plaintext::remove(&ctx.env, src, keys, ctx.clock.now())?;
+    // The backup `add` made of the config before its own edit holds the keys too when they
+    // were in the config: every backup holding the secret is named and deleted alike.
+    if let Some(b) = earlier_backup
+        && std::fs::read_to_string(b)
+            .is_ok_and(|text| text.contains(keys.secret_access_key.expose()))
+        && !removed.backups.iter().any(|x| x == b)
+    {
+        removed.backups.insert(0, b.to_owned());
+    }
     for (path, sections) in &removed.edited {
         eprintln!(
             "mfa-session: removed the plain-text keys of [{}] from {}",
@@ -299,8 +309,9 @@ fn remove_plaintext(
         .collect();
     let delete = args.delete_backup
         || ask_yes_no(&format!(
-            "The backup {} holds the keys in plain text. Delete it now?",
-            shown.join(" and ")
+            "{} the keys in plain text. Delete {} now?",
+            backups_hold(&shown, "The"),
+            if shown.len() == 1 { "it" } else { "them" }
         ));
     if delete {
         for b in &removed.backups {
@@ -315,11 +326,21 @@ fn remove_plaintext(
         eprintln!("mfa-session: deleted {}", shown.join(" and "));
     } else {
         eprintln!(
-            "mfa-session: the backup {} holds the keys in plain text (0600): delete it once the profile works",
-            shown.join(" and ")
+            "mfa-session: {} the keys in plain text (0600): delete {} once the profile works",
+            backups_hold(&shown, "the"),
+            if shown.len() == 1 { "it" } else { "them" }
         );
     }
     Ok(())
+}
+
+/// "the backup X holds" / "the backups X and Y hold".
+fn backups_hold(shown: &[String], the: &str) -> String {
+    if shown.len() == 1 {
+        format!("{the} backup {} holds", shown[0])
+    } else {
+        format!("{the} backups {} hold", shown.join(" and "))
+    }
 }
 
 /// Deletes keys, seed and sessions; leaves the config file to the user.
