@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-cargo build --release --locked -q
+# It moves the clock with MFA_SESSION_TEST_NOW, which only a test-hooks build reads.
+cargo build --release --locked -q --features test-hooks
 if [ -z "${MFA_SESSION_BENCH_IN_BUS:-}" ]; then
   XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
   export XDG_DATA_HOME XDG_RUNTIME_DIR MFA_SESSION_BENCH_IN_BUS=1

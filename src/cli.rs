@@ -7,12 +7,20 @@ use error::{Error, Exit};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// This build's version, as `--version` prints it.
+/// This build's version, as `--version` prints it; a test build says so (`+test-hooks`).
+#[cfg(not(feature = "test-hooks"))]
 const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
     env!("MFA_SESSION_COMMIT"),
     ")"
+);
+#[cfg(feature = "test-hooks")]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MFA_SESSION_COMMIT"),
+    ") +test-hooks"
 );
 
 /// MFA-backed AWS session credentials for accounts that enforce MFA (the "Force_MFA" policy).

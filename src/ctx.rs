@@ -58,6 +58,36 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A crash point for the tests (`MFA_SESSION_FAILPOINT=NAME`): the process dies there at
+    /// once, as if killed. With `NAME:error`, the step fails with an error instead (`fail_at`).
+    /// Compiled only into test builds (the `test-hooks` feature): a release reads no such variable.
+    pub fn failpoint(&self, name: &str) {
+        #[cfg(feature = "test-hooks")]
+        if self.env.get("MFA_SESSION_FAILPOINT") == Some(name) {
+            std::process::abort();
+        }
+        #[cfg(not(feature = "test-hooks"))]
+        let _ = name;
+    }
+
+    /// An injected failure for the tests (`MFA_SESSION_FAILPOINT=NAME:error`); `Ok` in a release.
+    pub fn fail_at(&self, name: &str) -> Result<(), crate::error::Error> {
+        #[cfg(feature = "test-hooks")]
+        if self
+            .env
+            .get("MFA_SESSION_FAILPOINT")
+            .and_then(|v| v.strip_suffix(":error"))
+            == Some(name)
+        {
+            return Err(crate::error::Error::Config(format!(
+                "cannot go on at {name} (injected by the test)"
+            )));
+        }
+        #[cfg(not(feature = "test-hooks"))]
+        let _ = name;
+        Ok(())
+    }
+
     /// Prints a diagnostic line on stderr when `-v` is given.
     pub fn log(&self, msg: impl std::fmt::Display) {
         if self.verbose {

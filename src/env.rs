@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// Set by tests only: a fixed "now" (RFC 3339) so expiry logic can be tested without sleeping.
+#[cfg(feature = "test-hooks")]
 pub const TEST_NOW: &str = "MFA_SESSION_TEST_NOW";
 
 /// Variables of mfa-session's that hold or point at a secret: removed from the environment of
@@ -87,6 +88,7 @@ pub const PROFILE_VAR: &str = "MFA_SESSION_PROFILE";
 
 /// Set by tests only: a file holding "now" (RFC 3339), read at every call, so a test can move
 /// the clock of a long-running process (the credential endpoint).
+#[cfg(feature = "test-hooks")]
 pub const TEST_NOW_FILE: &str = "MFA_SESSION_TEST_NOW_FILE";
 
 /// Where "now" comes from: the system clock, or a fixed instant (or a file) in tests.
@@ -97,8 +99,23 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// The system clock, unless the environment fixes the time for a test.
+    /// The system clock, unless the environment fixes the time for a test (only in test builds:
+    /// the `test-hooks` feature; a release reads no such variable).
     pub fn from_env(env: &Env) -> Result<Self, String> {
+        #[cfg(not(feature = "test-hooks"))]
+        {
+            let _ = env;
+            Ok(Clock {
+                fixed: None,
+                file: None,
+            })
+        }
+        #[cfg(feature = "test-hooks")]
+        Self::from_test_env(env)
+    }
+
+    #[cfg(feature = "test-hooks")]
+    fn from_test_env(env: &Env) -> Result<Self, String> {
         if let Some(file) = env.get(TEST_NOW_FILE) {
             return Ok(Clock {
                 fixed: None,

@@ -37,14 +37,6 @@ struct Journal {
 /// How long `rotate` waits for AWS to know a new key (IAM is eventually consistent).
 const WAIT_FOR_NEW_KEY: Duration = Duration::from_secs(60);
 
-/// A crash point for the tests that kill `rotate` at each step (`MFA_SESSION_FAILPOINT`): the
-/// process dies there at once, as if killed.
-fn failpoint(ctx: &Ctx, name: &str) {
-    if ctx.env.get("MFA_SESSION_FAILPOINT") == Some(name) {
-        std::process::abort();
-    }
-}
-
 fn journal_name(profile: &str) -> String {
     cache::key("rotate", profile)
 }
@@ -285,20 +277,20 @@ fn start(
         started: ctx.clock.now(),
     };
     write_journal(ctx, name, &journal)?;
-    failpoint(ctx, "journal");
+    ctx.failpoint("journal");
     let (new_keys, created) = iam
         .create_access_key(user)
         .inspect_err(|_| remove_journal(ctx, name))?;
-    failpoint(ctx, "created");
+    ctx.failpoint("created");
     journal.new = Some(new_keys.access_key_id.clone());
     write_journal(ctx, name, &journal)?;
-    failpoint(ctx, "noted");
+    ctx.failpoint("noted");
     if let Some(c) = created {
         record_created(ctx, &new_keys.access_key_id, c);
     }
     store(ctx, set, cfg, &new_keys)?;
     rekey_session(ctx, cfg, current, &new_keys.access_key_id);
-    failpoint(ctx, "stored");
+    ctx.failpoint("stored");
     finish(ctx, iam, user, cfg, current, &new_keys, keys)
 }
 
@@ -359,7 +351,7 @@ fn store(
         KeySource::Keyring(_) => {
             ctx.secrets
                 .set(&cfg.name, Item::Keys, &profile::stored_keys(new))?;
-            failpoint(ctx, "stored-secret");
+            ctx.failpoint("stored-secret");
             point_config_at(ctx, &cfg.name, &new.access_key_id)
         }
         KeySource::Profile(src) => {
@@ -441,11 +433,11 @@ fn finish(
 ) -> Result<Outcome, Error> {
     wait_until_known(ctx, cfg, new, old)?;
     update_file_holders(ctx, old, new)?;
-    failpoint(ctx, "works");
+    ctx.failpoint("works");
     if keys.iter().any(|k| k.id == old) {
         iam.delete_access_key(user, old)?;
     }
-    failpoint(ctx, "deleted");
+    ctx.failpoint("deleted");
     let _ = ctx.store.remove(&cache::key(old, &cfg.mfa_serial));
     remove_journal(ctx, &cfg.name);
     Ok(Outcome::Rotated {

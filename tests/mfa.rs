@@ -171,6 +171,46 @@ fn a_failure_in_the_middle_leaves_no_device_no_seed_and_no_config_change() {
     ));
 }
 
+/// The config edit fails after the device is enabled. Undo: deactivate, delete, and only then
+/// the seed. Where AWS refuses to deactivate (Force_MFA: long-term keys may not), the device
+/// stays enabled and deleting it is refused too (DeleteConflict): the seed is kept and said.
+#[test]
+fn an_undo_after_enabling_never_loses_the_seed_of_a_device_that_stays() {
+    let (t, key_id) = user_profile("enrollundo");
+    let serial = "arn:aws:iam::123456789012:mfa/enrollundo";
+    configure(&key_id, json!({"deny_iam": ["DeactivateMFADevice"]}));
+    let out = run(mfa(&t, &["enroll", "enrollundo"])
+        .env("MFA_SESSION_TEST_NOW", at(late_in_a_step()))
+        .env("MFA_SESSION_FAILPOINT", "enroll-config:error"));
+    fails(
+        &out,
+        3,
+        "is enabled and could not be removed, so its seed is kept in the OS keyring",
+    );
+    assert!(stderr(&out).contains(&format!("set `mfa_serial = {serial}`")));
+    assert_eq!(virtual_devices(&t, "enrollundo"), [serial]);
+    // The seed still makes codes for the device that stays.
+    let code = ok(&run(&mut mfa(&t, &["code", "enrollundo"])));
+    let digits = code.split_whitespace().next().unwrap_or("");
+    assert!(
+        digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+
+    // Where the device can be deactivated, it goes, and the seed with it.
+    let (t, _) = user_profile("enrollundo2");
+    let out = run(mfa(&t, &["enroll", "enrollundo2"])
+        .env("MFA_SESSION_TEST_NOW", at(late_in_a_step()))
+        .env("MFA_SESSION_FAILPOINT", "enroll-config:error"));
+    fails(&out, 3, "cannot go on at enroll-config");
+    assert!(virtual_devices(&t, "enrollundo2").is_empty());
+    fails(
+        &run(&mut mfa(&t, &["code", "enrollundo2"])),
+        3,
+        "no TOTP seed stored",
+    );
+}
+
 #[test]
 fn policy_is_valid_json_with_the_seeds_statements() {
     let t = TestEnv::new("policy");

@@ -51,6 +51,11 @@ say "dpkg -r left nothing behind"
 
 # 2. The release archive, reproducible.
 first=$(bash packaging/release.sh 2>/dev/null | tail -1)
+# No test switch in what users get: the clock and crash-point variables are not even named.
+for b in target/release/mfa-session target/release/mfa-session-full; do
+  ! grep -aq -e MFA_SESSION_TEST_NOW -e MFA_SESSION_FAILPOINT "$b" || fail "$b reads a test-only variable"
+done
+say "the release binaries have no test hooks"
 sum1=$(sha256sum "$first" | cut -d' ' -f1)
 cp dist/SHA256SUMS /tmp/SHA256SUMS.1
 cargo clean --release -p mfa-session >/dev/null 2>&1

@@ -140,27 +140,44 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     edit.save("arn:aws:iam::123456789012:mfa/planned", None)?;
     let device = args.device_name.clone().unwrap_or_else(|| user.clone());
     let (serial, seed_text) = iam.create_virtual_mfa_device(&device)?;
-    let undo = |err: Error| -> Error {
-        let device_gone = iam.delete_virtual(&serial).is_ok();
-        let _ = ctx.secrets.delete(&name, Item::Seed);
-        if device_gone {
-            err
-        } else {
-            Error::Config(format!(
-                "{err}; and the new device {serial} could not be deleted: delete it in the IAM console"
-            ))
+    // The seed goes last, and only once the device is gone: an enabled device whose seed is
+    // lost locks its user out of MFA (AWS refuses to delete an assigned device, and under
+    // Force_MFA long-term keys may not deactivate it).
+    let undo = |enabled: bool| {
+        let (iam, user, serial, name) = (&iam, &user, &serial, &name);
+        move |err: Error| -> Error {
+            let device_gone = (!enabled || iam.deactivate(user, serial).is_ok())
+                && iam.delete_virtual(serial).is_ok();
+            if device_gone {
+                let _ = ctx.secrets.delete(name, Item::Seed);
+                return err;
+            }
+            let kept = ctx.secrets.get(name, Item::Seed).is_ok_and(|s| s.is_some());
+            Error::Config(if enabled && kept {
+                format!(
+                    "{err}; the new device {serial} is enabled and could not be removed, so its seed is kept in {} (profile '{name}'): set `mfa_serial = {serial}` in [profile {name}] to use it, or deactivate and delete the device in the IAM console, then `mfa-session seed remove {name}`",
+                    ctx.secrets.name()
+                )
+            } else {
+                format!(
+                    "{err}; and the new device {serial} could not be deleted: delete it in the IAM console"
+                )
+            })
         }
     };
-    let seed = Seed::parse(seed_text.expose()).map_err(undo)?;
+    let seed = Seed::parse(seed_text.expose()).map_err(undo(false))?;
     ctx.secrets
         .set(&name, Item::Seed, &seed.to_stored())
-        .map_err(undo)?;
+        .map_err(undo(false))?;
     let (step, c1, c2) = two_codes(ctx, &seed);
     iam.enable(&user, &serial, (&c1, &c2), false)
-        .map_err(undo)?;
+        .map_err(undo(false))?;
     crate::mfa::steps::save_used(&ctx.store, &serial, step * seed.period());
 
-    let saved = edit.save(&serial, Some(ctx)).map_err(undo)?;
+    let saved = ctx
+        .fail_at("enroll-config")
+        .and_then(|()| edit.save(&serial, Some(ctx)))
+        .map_err(undo(true))?;
     eprintln!(
         "mfa-session: enrolled {serial} for IAM user {user}; its seed is in {}; updated [profile {name}] in {}{}",
         ctx.secrets.name(),

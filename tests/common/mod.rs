@@ -49,6 +49,19 @@ pub fn emulator() -> &'static Emulator {
     })
 }
 
+/// The binaries under test must have the test hooks (fixed clock, crash points), which a release
+/// never has: say how to get them instead of failing later in a puzzling way.
+pub fn ensure_test_hooks() {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let out = Command::new(BIN).arg("--version").output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("+test-hooks"),
+            "the integration tests need the binaries' test hooks: run `cargo test --features test-hooks` (as .ci/test does)"
+        );
+    });
+}
+
 pub fn harness(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/harness")
@@ -160,6 +173,7 @@ pub struct TestEnv {
 impl TestEnv {
     /// A profile `work` (source `work-lt`) pointing at the emulator, named after the test.
     pub fn new(name: &str) -> Self {
+        ensure_test_hooks();
         let tmp = tempfile::tempdir().unwrap();
         let tag: String = name
             .chars()

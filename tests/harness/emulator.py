@@ -20,6 +20,8 @@ the proxy does, and only there:
     EnableMFADevice and ResyncMFADevice need two consecutive codes of that seed near the current
     time (InvalidAuthenticationCode otherwise, as AWS answers), ResyncMFADevice is answered here,
     and GetSessionToken for such a device needs a code of its seed (±1 step).
+    DeleteVirtualMFADevice of a device that is still enabled (assigned to a user) is refused
+    with DeleteConflict, as AWS refuses it (moto deletes it): DeactivateMFADevice first.
   * AssumeRole (moto checks no trust policy): the proxy knows which credentials carry MFA
     (sessions GetSessionToken returned, and role sessions assumed from them), refuses AssumeRole
     from long-term keys as the Force_MFA policy's deny does (AccessDenied), evaluates the trust
@@ -65,6 +67,7 @@ MFA_KEYS = set()  # access key ids of credentials that carry MFA (sessions made 
 ROLE_KEYS = {}  # access key id of a role session -> whether it carries MFA
 ROLES = {}  # role ARN -> {"mfa": bool, "max": seconds}
 ASSUMES = {}  # role ARN -> AssumeRole calls that moto answered
+ENABLED = set()  # MFA device serials enabled (EnableMFADevice or /_harness/device), not yet deactivated
 
 
 def free_port():
@@ -198,6 +201,12 @@ class Proxy(BaseHTTPRequestHandler):
             return self.reply(403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."))
         if action in settings.get("deny_iam", []):
             return self.reply(*iam_error(403, "AccessDenied", f"User: arn:aws:iam::123456789012:user/x is not authorized to perform: iam:{action}"))
+        if action == "DeleteVirtualMFADevice":
+            serial = (form.get("SerialNumber") or [""])[0]
+            with LOCK:
+                assigned = serial in ENABLED
+            if assigned:
+                return self.reply(*iam_error(409, "DeleteConflict", "MFA Device is still in use"))
         if action in ("EnableMFADevice", "ResyncMFADevice"):
             serial = (form.get("SerialNumber") or [""])[0]
             c1 = (form.get("AuthenticationCode1") or [""])[0]
@@ -230,6 +239,12 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 delay = SETTINGS.get(user, {}).get("new_key_delay_ms", 0)
                 NOT_BEFORE[new_key.group(1).decode()] = time.time() + delay / 1000
+        if action == "EnableMFADevice" and status == 200:
+            with LOCK:
+                ENABLED.add((form.get("SerialNumber") or [""])[0])
+        if action == "DeactivateMFADevice" and status == 200:
+            with LOCK:
+                ENABLED.discard((form.get("SerialNumber") or [""])[0])
         if action == "DeleteAccessKey" and status == 200:
             with LOCK:
                 DELETED.add((form.get("AccessKeyId") or [""])[0])
@@ -349,6 +364,8 @@ class Proxy(BaseHTTPRequestHandler):
             d = json.loads(body)
             call("EnableMFADevice", UserName=d["user"], SerialNumber=d["serial"],
                  AuthenticationCode1="123456", AuthenticationCode2="654321")
+            with LOCK:
+                ENABLED.add(d["serial"])
             return self.reply(200, b"{}", "application/json")
         if url.path == "/_harness/config":
             cfg = json.loads(body or b"{}")
