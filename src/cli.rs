@@ -51,7 +51,7 @@ enum Command {
     Prompt(cmd::prompt::Args),
     Add(cmd::keys::AddArgs),
     Remove(cmd::keys::RemoveArgs),
-    List(cmd::keys::ListArgs),
+    List(cmd::list::ListArgs),
     /// Manage TOTP seeds in the OS keyring.
     #[command(subcommand)]
     Seed(cmd::seed::SeedCmd),
@@ -150,7 +150,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Prompt(a) => cmd::prompt::run(a, &ctx),
         Command::Add(a) => cmd::keys::add(a, &ctx),
         Command::Remove(a) => cmd::keys::remove(a, &ctx),
-        Command::List(a) => cmd::keys::list(a, &ctx),
+        Command::List(a) => cmd::list::list(a, &ctx),
         Command::Seed(c) => cmd::seed::run(c, &ctx),
         Command::Code(a) => cmd::seed::code(a, &ctx),
         Command::Role(c) => cmd::role::run(c, &ctx),

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod env;
 pub mod exec;
 pub mod keys;
+pub mod list;
 pub mod mfa;
 pub mod prompt;
 pub mod role;

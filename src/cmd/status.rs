@@ -105,7 +105,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
                 .and_then(|c| c.parse::<chrono::DateTime<chrono::Utc>>().ok())
                 .map_or_else(
                     || "-".to_owned(),
-                    |c| super::keys::age((ctx.clock.now() - c).num_seconds()),
+                    |c| super::list::age((ctx.clock.now() - c).num_seconds()),
                 );
             [r.profile, r.state.to_owned(), left, age, device]
         })
