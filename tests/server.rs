@@ -207,3 +207,61 @@ fn the_server_refuses_wrong_tokens_says_why_it_cannot_refresh_and_idles_without_
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// Whether a process is gone (a zombie nobody reaped counts as gone: it runs nothing).
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .trim_start()
+            .starts_with('Z'),
+    }
+}
+
+#[test]
+fn the_command_of_exec_server_dies_when_mfa_session_is_killed() {
+    let t = TestEnv::new("srvorphan");
+    ok(&run(&mut t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    let pidfile = t.tmp.path().join("pid");
+    let script = format!("echo $$ > '{}'; sleep 60", pidfile.display());
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["exec", "--server", "-p", "work", "--", "sh", "-c", &script]);
+    t.apply_env(&mut cmd);
+    cmd.stdin(std::process::Stdio::null());
+    let mut ours = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    let child: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the command never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(!gone(child));
+    ours.kill().unwrap();
+    ours.wait().unwrap();
+    let killed = std::time::Instant::now();
+    while !gone(child) {
+        if killed.elapsed() > std::time::Duration::from_secs(2) {
+            // Leave nothing behind, then fail.
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &child.to_string()])
+                .status();
+            panic!("the command outlived mfa-session by 2 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
