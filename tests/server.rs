@@ -265,3 +265,25 @@ fn the_command_of_exec_server_dies_when_mfa_session_is_killed() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_line_typed_after_the_mfa_code_reaches_the_command_of_exec_server() {
+    let t = TestEnv::new("srvtty");
+    let log = t.tmp.path().join("tty.log");
+    // The code and the line for the command typed at once, as a quick typist would: whatever
+    // is left reading the terminal after the question would take the second line.
+    let mut cmd = std::process::Command::new(python());
+    cmd.arg(harness("pty_run.py"))
+        .args(["--stdio", "--timeout", "15", "--tty-log"])
+        .arg(&log)
+        .args(["--answer", "123456\nhello child", "--", BIN])
+        .args(["exec", "--server", "-p", "work", "--", "sh", "-c"])
+        .arg("read line; echo \"child got: $line\"");
+    t.apply_env(&mut cmd);
+    cmd.stdin(std::process::Stdio::null());
+    let out = run(&mut cmd);
+    let shown = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("child got: hello child"), "{shown}");
+    assert_no_secret(&shown);
+}
