@@ -287,3 +287,95 @@ fn the_line_typed_after_the_mfa_code_reaches_the_command_of_exec_server() {
     assert!(shown.contains("child got: hello child"), "{shown}");
     assert_no_secret(&shown);
 }
+
+/// Starts `server -p work` on a cached session: (the process, its URL, its token).
+fn start_server(t: &TestEnv) -> (std::process::Child, String, String) {
+    ok(&run(&mut t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    let mut cmd = t.mfa(&["server", "-p", "work"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut server = cmd.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut value = || {
+        let line = lines.next().unwrap().unwrap();
+        line.split_once('=').unwrap().1.to_owned()
+    };
+    let (url, token) = (value(), value());
+    (server, url, token)
+}
+
+#[test]
+fn two_hundred_trickling_connections_cannot_keep_boto3_from_its_credentials() {
+    let t = TestEnv::new("srvjam");
+    let (mut server, url, token) = start_server(&t);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    // 200 connections without the token, each sending one byte of a never-ending request every
+    // 100 ms, and opened again as soon as the endpoint closes it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop2, addr2) = (stop.clone(), addr.clone());
+    let attacker = std::thread::spawn(move || {
+        let open = || {
+            let mut s = std::net::TcpStream::connect(&addr2).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nX-Slow: ").unwrap();
+            s
+        };
+        let mut conns: Vec<_> = (0..200).map(|_| open()).collect();
+        let mut reopened = 0u64;
+        while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
+            for c in conns.iter_mut() {
+                if c.write_all(b"a").is_err() {
+                    *c = open();
+                    reopened += 1;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        reopened
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // boto3's container provider, ten times, each a fresh session (nothing cached in between).
+    let script = "import boto3, time\n\
+        ok = 0\n\
+        for _ in range(10):\n    c = boto3.Session().get_credentials()\n    \
+        if c.method == 'container-role' and c.get_frozen_credentials().access_key: ok += 1\n\
+        print(ok)\n";
+    let mut py = std::process::Command::new(python());
+    py.args(["-c", script]);
+    t.apply_env(&mut py);
+    py.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let started = std::time::Instant::now();
+    let mut child = py.spawn().unwrap();
+    let out = loop {
+        if child.try_wait().unwrap().is_some() {
+            break child.wait_with_output().unwrap();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            break child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let took = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let reopened = attacker.join().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let got = stdout(&out);
+    eprintln!(
+        "boto3 calls that got credentials: {} of 10 in {took:?}; attacker connections reopened: {reopened}",
+        got.trim()
+    );
+    assert_eq!(got.trim(), "10", "{}", stderr(&out));
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
