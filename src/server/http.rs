@@ -114,6 +114,28 @@ fn set_once<T>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(),
     Ok(())
 }
 
+/// Whether a `Host` header names this machine's loopback: `localhost`, an address of
+/// 127.0.0.0/8 or `[::1]`, each with an optional port. Any other name could be a DNS name
+/// rebound to 127.0.0.1 by a web page the user's browser runs.
+pub fn is_loopback_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && !port.contains(']') => (name, Some(port)),
+        _ => (host, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || p.parse::<u16>().is_err()) {
+        return false;
+    }
+    if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|a| a.is_loopback());
+    }
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_loopback())
+}
+
 /// A character of an HTTP token (method, header name).
 fn is_token(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -179,6 +201,41 @@ mod tests {
             (bare.method.as_str(), bare.host, bare.content_length),
             ("POST", None, 12)
         );
+    }
+
+    #[test]
+    fn only_loopback_hosts_are_served() {
+        for good in [
+            "localhost",
+            "LocalHost:8080",
+            "127.0.0.1",
+            "127.0.0.1:49152",
+            "127.1.2.3:1",
+            "[::1]",
+            "[::1]:65535",
+        ] {
+            assert!(is_loopback_host(good), "{good}");
+        }
+        for bad in [
+            "",
+            "x",
+            "evil.example",
+            "localhost.evil.example",
+            "localhost.",
+            "127.0.0.1.nip.io",
+            "127.0.0.1:",
+            "127.0.0.1:65536",
+            "127.0.0.1:80:80",
+            "127.0.0.01",
+            "10.0.0.1",
+            "0.0.0.0",
+            "[::2]",
+            "::1",
+            "[::1",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
     }
 
     #[test]

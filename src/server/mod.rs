@@ -18,7 +18,7 @@ pub use http::{MAX_REQUEST, ParseError, RequestHead, parse_request};
 use crate::cache::Session;
 use crate::error::Error;
 use crate::secret::Secret;
-use http::{credentials, problem, respond};
+use http::{credentials, is_loopback_host, problem, respond};
 use slots::{Pending, PendingSlot, Queued};
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -171,6 +171,16 @@ fn serve(stream: TcpStream, slot: PendingSlot, shared: &Shared) {
     };
     if head.method != "GET" {
         let _ = respond(&stream, 405, &problem("method", "only GET is served"));
+        return;
+    }
+    let Some(host) = head.host.as_deref() else {
+        let why = "no Host header: send the Host the URL names (HTTP/1.1 requires it)";
+        let _ = respond(&stream, 400, &problem("bad-request", why));
+        return;
+    };
+    if !is_loopback_host(host) {
+        let why = "the Host header names no loopback address: use the URL as given (http://127.0.0.1:PORT/)";
+        let _ = respond(&stream, 403, &problem("host", why));
         return;
     }
     let auth = head.authorization.as_ref().map_or("", |a| a.expose());
@@ -348,7 +358,7 @@ mod tests {
         let auth = auth
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
-        write!(s, "GET / HTTP/1.1\r\nHost: x\r\n{auth}\r\n").unwrap();
+        write!(s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n").unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         let status = out[9..12].parse().unwrap();
@@ -356,6 +366,41 @@ mod tests {
             status,
             out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned(),
         )
+    }
+
+    /// Sends `request` as is: (status, body).
+    fn raw(url: &str, request: &str) -> (u16, String) {
+        let mut s = connect(url);
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let (head, body) = out.split_once("\r\n\r\n").unwrap();
+        (head[9..12].parse().unwrap(), body.to_owned())
+    }
+
+    #[test]
+    fn a_request_naming_another_host_or_none_is_refused_even_with_the_token() {
+        let (url, token) = serving(REQUEST_DEADLINE, MAX_PENDING);
+        let ask = |host: &str| {
+            raw(
+                &url,
+                &format!("GET / HTTP/1.1\r\n{host}Authorization: {token}\r\n\r\n"),
+            )
+        };
+        for ok in [
+            "Host: localhost:1\r\n",
+            "Host: [::1]\r\n",
+            "Host: 127.0.0.1\r\n",
+        ] {
+            assert_eq!(ask(ok).0, 200, "{ok}");
+        }
+        let (status, body) = ask("Host: rebound.example:80\r\n");
+        assert_eq!(status, 403);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["code"], "host", "{body}");
+        let (status, body) = ask("");
+        assert_eq!(status, 400);
+        assert!(body.contains("no Host header"), "{body}");
     }
 
     #[test]
