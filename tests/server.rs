@@ -318,8 +318,10 @@ fn two_hundred_trickling_connections_cannot_keep_boto3_from_its_credentials() {
         .to_owned();
     // 200 connections without the token, each sending one byte of a never-ending request every
     // 100 ms, and opened again as soon as the endpoint closes it.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (stop2, addr2) = (stop.clone(), addr.clone());
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let reopened = std::sync::Arc::new(AtomicU64::new(0));
+    let (stop2, reopened2, addr2) = (stop.clone(), reopened.clone(), addr.clone());
     let attacker = std::thread::spawn(move || {
         let open = || {
             let mut s = std::net::TcpStream::connect(&addr2).unwrap();
@@ -327,19 +329,28 @@ fn two_hundred_trickling_connections_cannot_keep_boto3_from_its_credentials() {
             s
         };
         let mut conns: Vec<_> = (0..200).map(|_| open()).collect();
-        let mut reopened = 0u64;
-        while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
+        while !stop2.load(SeqCst) {
             for c in conns.iter_mut() {
                 if c.write_all(b"a").is_err() {
                     *c = open();
-                    reopened += 1;
+                    reopened2.fetch_add(1, SeqCst);
                 }
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        reopened
     });
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Until the endpoint is full and the attacker reopens what it closes (at most 10 s).
+    let warm = std::time::Instant::now();
+    while reopened.load(SeqCst) < 100 && warm.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        reopened.load(SeqCst) >= 100,
+        "the attack never filled the endpoint"
+    );
+    let threads = std::fs::read_dir(format!("/proc/{}/task", server.id()))
+        .unwrap()
+        .count();
     // boto3's container provider, ten times, each a fresh session (nothing cached in between).
     let script = "import boto3, time\n\
         ok = 0\n\
@@ -367,14 +378,15 @@ fn two_hundred_trickling_connections_cannot_keep_boto3_from_its_credentials() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let took = started.elapsed();
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    let reopened = attacker.join().unwrap();
+    stop.store(true, SeqCst);
+    attacker.join().unwrap();
     server.kill().unwrap();
     server.wait().unwrap();
     let got = stdout(&out);
     eprintln!(
-        "boto3 calls that got credentials: {} of 10 in {took:?}; attacker connections reopened: {reopened}",
-        got.trim()
+        "boto3 calls that got credentials: {} of 10 in {took:?}; attacker connections reopened: {}; endpoint threads under attack: {threads}",
+        got.trim(),
+        reopened.load(SeqCst)
     );
     assert_eq!(got.trim(), "10", "{}", stderr(&out));
     assert!(took < std::time::Duration::from_secs(20), "{took:?}");
