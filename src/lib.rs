@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub mod config;

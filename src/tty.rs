@@ -5,8 +5,8 @@ use crate::error::Error;
 use crate::secret::Secret;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 /// How many malformed codes are tolerated before giving up.
 const ATTEMPTS: usize = 3;
@@ -46,8 +46,7 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
                 info.profile, info.profile
             ))
         })?;
-    let mut out = tty.try_clone().map_err(|e| Error::MfaCode(e.to_string()))?;
-    let lines = spawn_line_reader(tty);
+    let mut out = &tty;
     let deadline = Instant::now() + info.timeout;
     for attempt in 0..ATTEMPTS {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -60,14 +59,14 @@ pub fn ask_code(info: &PromptInfo<'_>) -> Result<Secret, Error> {
         );
         let _ = out.write_all(prompt.as_bytes());
         let _ = out.flush();
-        let line = match lines.recv_timeout(left) {
-            Ok(Some(line)) => line,
-            Ok(None) => {
+        let line = match read_line(&tty, deadline) {
+            Ok(line) => line,
+            Err(NoLine::Closed) => {
                 return Err(Error::MfaCode(
                     "the terminal closed before an MFA code was entered".into(),
                 ));
             }
-            Err(_) => {
+            Err(NoLine::TimedOut) => {
                 let _ = writeln!(out);
                 return Err(Error::MfaCode(format!(
                     "no MFA code entered within {}s: run the command again and type the code from your device",
@@ -117,25 +116,64 @@ pub fn ask_line(question: &str) -> Option<String> {
     Some(line.trim().to_owned())
 }
 
-/// Reads lines from the terminal on a thread so the caller can time out. The thread is left
-/// blocked in `read` if the user never answers; the process exits soon after anyway.
-fn spawn_line_reader(tty: File) -> mpsc::Receiver<Option<Secret>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(tty);
-        loop {
-            let mut line = String::new();
-            let got = match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => None,
-                Ok(_) => Some(Secret::new(std::mem::take(&mut line))),
-            };
-            let done = got.is_none();
-            if tx.send(got).is_err() || done {
-                return;
-            }
+/// Why no line came.
+enum NoLine {
+    /// The deadline passed.
+    TimedOut,
+    /// The terminal closed (or failed).
+    Closed,
+}
+
+/// Longest line kept; the rest of a longer one is read and dropped, so it reaches nobody.
+const MAX_LINE: usize = 256;
+
+/// Reads one line from the terminal by the deadline, on this thread: poll(2) for the time left,
+/// then read(2), which on a terminal in canonical mode returns at most one line. Nothing is
+/// left reading once the question is answered, so the next line typed (the `yes` a child
+/// of `exec --server` waits for) goes to whoever asks for it next.
+fn read_line(tty: &File, deadline: Instant) -> Result<Secret, NoLine> {
+    use std::os::fd::AsRawFd;
+    let mut line = Zeroizing::new(Vec::with_capacity(MAX_LINE));
+    let mut buf = Zeroizing::new([0u8; MAX_LINE]);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(NoLine::TimedOut);
         }
-    });
-    rx
+        let mut fds = libc::pollfd {
+            fd: tty.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(left.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd, for the length given; the fd stays open for the call.
+        match unsafe { libc::poll(&mut fds, 1, ms) } {
+            0 => continue,
+            n if n < 0 => match std::io::Error::last_os_error().kind() {
+                std::io::ErrorKind::Interrupted => continue,
+                _ => return Err(NoLine::Closed),
+            },
+            _ => {}
+        }
+        // SAFETY: reads at most buf.len() bytes into buf, which outlives the call.
+        let n = unsafe { libc::read(fds.fd, buf.as_mut_ptr().cast(), buf.len()) };
+        let n = match usize::try_from(n) {
+            Ok(0) => return Err(NoLine::Closed),
+            Ok(n) => n,
+            Err(_) if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
+                continue;
+            }
+            Err(_) => return Err(NoLine::Closed),
+        };
+        let got = &buf[..n];
+        if line.len() + n <= MAX_LINE {
+            line.extend_from_slice(got);
+        }
+        // A read short of the buffer without a newline is a line ended by Ctrl-D.
+        if got.ends_with(b"\n") || n < buf.len() {
+            return Ok(Secret::new(String::from_utf8_lossy(&line).into_owned()));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -207,3 +207,187 @@ fn the_server_refuses_wrong_tokens_says_why_it_cannot_refresh_and_idles_without_
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// Whether a process is gone (a zombie nobody reaped counts as gone: it runs nothing).
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .trim_start()
+            .starts_with('Z'),
+    }
+}
+
+#[test]
+fn the_command_of_exec_server_dies_when_mfa_session_is_killed() {
+    let t = TestEnv::new("srvorphan");
+    ok(&run(&mut t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    let pidfile = t.tmp.path().join("pid");
+    let script = format!("echo $$ > '{}'; sleep 60", pidfile.display());
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["exec", "--server", "-p", "work", "--", "sh", "-c", &script]);
+    t.apply_env(&mut cmd);
+    cmd.stdin(std::process::Stdio::null());
+    let mut ours = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    let child: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the command never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(!gone(child));
+    ours.kill().unwrap();
+    ours.wait().unwrap();
+    let killed = std::time::Instant::now();
+    while !gone(child) {
+        if killed.elapsed() > std::time::Duration::from_secs(2) {
+            // Leave nothing behind, then fail.
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &child.to_string()])
+                .status();
+            panic!("the command outlived mfa-session by 2 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_line_typed_after_the_mfa_code_reaches_the_command_of_exec_server() {
+    let t = TestEnv::new("srvtty");
+    let log = t.tmp.path().join("tty.log");
+    // The code and the line for the command typed at once, as a quick typist would: whatever
+    // is left reading the terminal after the question would take the second line.
+    let mut cmd = std::process::Command::new(python());
+    cmd.arg(harness("pty_run.py"))
+        .args(["--stdio", "--timeout", "15", "--tty-log"])
+        .arg(&log)
+        .args(["--answer", "123456\nhello child", "--", BIN])
+        .args(["exec", "--server", "-p", "work", "--", "sh", "-c"])
+        .arg("read line; echo \"child got: $line\"");
+    t.apply_env(&mut cmd);
+    cmd.stdin(std::process::Stdio::null());
+    let out = run(&mut cmd);
+    let shown = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("child got: hello child"), "{shown}");
+    assert_no_secret(&shown);
+}
+
+/// Starts `server -p work` on a cached session: (the process, its URL, its token).
+fn start_server(t: &TestEnv) -> (std::process::Child, String, String) {
+    ok(&run(&mut t.with_tty(
+        &["123456"],
+        BIN,
+        &["credential-process", "-p", "work"],
+    )));
+    let mut cmd = t.mfa(&["server", "-p", "work"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut server = cmd.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut value = || {
+        let line = lines.next().unwrap().unwrap();
+        line.split_once('=').unwrap().1.to_owned()
+    };
+    let (url, token) = (value(), value());
+    (server, url, token)
+}
+
+#[test]
+fn two_hundred_trickling_connections_cannot_keep_boto3_from_its_credentials() {
+    let t = TestEnv::new("srvjam");
+    let (mut server, url, token) = start_server(&t);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    // 200 connections without the token, each sending one byte of a never-ending request every
+    // 100 ms, and opened again as soon as the endpoint closes it.
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let reopened = std::sync::Arc::new(AtomicU64::new(0));
+    let (stop2, reopened2, addr2) = (stop.clone(), reopened.clone(), addr.clone());
+    let attacker = std::thread::spawn(move || {
+        let open = || {
+            let mut s = std::net::TcpStream::connect(&addr2).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nX-Slow: ").unwrap();
+            s
+        };
+        let mut conns: Vec<_> = (0..200).map(|_| open()).collect();
+        while !stop2.load(SeqCst) {
+            for c in conns.iter_mut() {
+                if c.write_all(b"a").is_err() {
+                    *c = open();
+                    reopened2.fetch_add(1, SeqCst);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    // Until the endpoint is full and the attacker reopens what it closes (at most 10 s).
+    let warm = std::time::Instant::now();
+    while reopened.load(SeqCst) < 100 && warm.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        reopened.load(SeqCst) >= 100,
+        "the attack never filled the endpoint"
+    );
+    let threads = std::fs::read_dir(format!("/proc/{}/task", server.id()))
+        .unwrap()
+        .count();
+    // boto3's container provider, ten times, each a fresh session (nothing cached in between).
+    let script = "import boto3, time\n\
+        ok = 0\n\
+        for _ in range(10):\n    c = boto3.Session().get_credentials()\n    \
+        if c.method == 'container-role' and c.get_frozen_credentials().access_key: ok += 1\n\
+        print(ok)\n";
+    let mut py = std::process::Command::new(python());
+    py.args(["-c", script]);
+    t.apply_env(&mut py);
+    py.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let started = std::time::Instant::now();
+    let mut child = py.spawn().unwrap();
+    let out = loop {
+        if child.try_wait().unwrap().is_some() {
+            break child.wait_with_output().unwrap();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            break child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let took = started.elapsed();
+    stop.store(true, SeqCst);
+    attacker.join().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let got = stdout(&out);
+    eprintln!(
+        "boto3 calls that got credentials: {} of 10 in {took:?}; attacker connections reopened: {}; endpoint threads under attack: {threads}",
+        got.trim(),
+        reopened.load(SeqCst)
+    );
+    assert_eq!(got.trim(), "10", "{}", stderr(&out));
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}

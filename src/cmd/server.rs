@@ -70,6 +70,10 @@ pub fn run_child(
     );
     cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", ep.url());
     cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", ep.token().expose());
+    // The command dies with us: killed, we leave no child holding the token while the port it
+    // was told of is free for another local user to bind and answer with credentials of theirs.
+    // (Spawned from the main thread, which lives as long as we do.)
+    crate::child::die_with_parent(&mut cmd);
     let requests = ep.start()?;
     let mut child = cmd
         .spawn()

@@ -6,7 +6,7 @@ use crate::secret::Secret;
 use crate::tty::parse_code;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `mfa_process` with `sh -c` (like aws-vault); its stdout is the code. Logged by its
@@ -68,7 +68,9 @@ fn spawn(cmd: &str) -> std::io::Result<Child> {
         .stderr(Stdio::inherit())
         .env(IN_PROCESS_VAR, "1")
         .process_group(0);
-    die_with_parent(&mut command);
+    // Killed with us (the caller gave up, SIGKILL): no orphan still touching a YubiKey or a
+    // counter. Elsewhere than Linux the timeout bounds it.
+    crate::child::die_with_parent(&mut command);
     command.spawn()
 }
 
@@ -118,30 +120,6 @@ fn finish(
         }
     }
 }
-
-/// If we are killed (the caller gave up, SIGKILL), the command dies too instead of living on as
-/// an orphan that still touches a YubiKey or a counter. Linux only; elsewhere the timeout bounds it.
-#[cfg(target_os = "linux")]
-fn die_with_parent(command: &mut Command) {
-    let parent = i32::try_from(std::process::id()).unwrap_or(0);
-    // SAFETY: the closure runs in the child between fork and exec and calls only prctl(2) and
-    // getppid(2), both async-signal-safe; it allocates nothing and touches no shared state.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The parent may have died between fork and prctl: then nobody wants the code.
-            if libc::getppid() != parent {
-                return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_command: &mut Command) {}
 
 #[cfg(test)]
 mod tests {
