@@ -24,15 +24,21 @@ use std::process::{Command, ExitCode};
 /// The full binary's file name, looked for beside the front.
 pub const FULL: &str = "mfa-session-full";
 
-/// What the front serves itself.
+/// What the front serves itself: a plain form, as `parse` read it.
 #[derive(Debug, PartialEq, Eq)]
-enum Fast<'a> {
+pub enum Fast<'a> {
+    /// `credential-process [-p|--profile NAME]`.
     Process {
+        /// `-p/--profile`, when given.
         profile: Option<&'a str>,
     },
+    /// `prompt` with `-p/--profile`, `--format` and `--color`, each optional.
     Prompt {
+        /// `-p/--profile`, when given.
         profile: Option<&'a str>,
+        /// `--format`, when given.
         format: Option<&'a str>,
+        /// `--color` (`auto` when not given).
         color: Color,
     },
 }
@@ -74,8 +80,9 @@ fn serve(fast: Fast<'_>) -> Option<ExitCode> {
 
 /// The plain forms only: `credential-process [-p|--profile NAME]` and `prompt` with any of
 /// `-p/--profile NAME`, `--format F`, `--color WHEN`, each at most once. Anything else (help,
-/// `-v`, typos, repeated flags) is the full binary's to parse and explain.
-fn parse(args: &[OsString]) -> Option<Fast<'_>> {
+/// `-v`, typos, repeated flags) is the full binary's to parse and explain. `args` are the
+/// arguments after the program name.
+pub fn parse(args: &[OsString]) -> Option<Fast<'_>> {
     let args: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
     let (command, rest) = args.split_first()?;
     let mut profile = None;

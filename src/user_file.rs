@@ -138,14 +138,12 @@ impl UserFile {
 
     /// The text `change` would give, checked with aws-config's parser; nothing is written.
     pub fn plan(&self, change: &Change<'_>) -> Result<String, Error> {
-        let new = change.apply(self.text(), self.kind);
-        check(self.text(), &new, self.kind, change).map_err(|why| {
+        plan_text(self.text(), self.kind, change).map_err(|why| {
             stop(
                 &self.path,
                 format!("mfa-session's edit would not do only what it should ({why}): please report this"),
             )
-        })?;
-        Ok(new)
+        })
     }
 
     /// Makes the change: plan, backup, write through to the target, re-read and check, or put
@@ -242,6 +240,15 @@ impl UserFile {
         private_file::replace_file_owned(dir, &self.target, text.as_bytes(), self.mode, self.owner)
             .map_err(|e| stop(&self.path, format!("cannot be written ({})", e.kind())))
     }
+}
+
+/// The text `change` gives `text` (a file of `kind`), or why it is refused: the text does not
+/// parse, or aws-config reads the result as more or less than `change`. Pure; what
+/// `UserFile::plan` (so every edit) uses, and what `fuzz/` feeds arbitrary text.
+pub fn plan_text(text: &str, kind: Kind, change: &Change<'_>) -> Result<String, String> {
+    let new = change.apply(text, kind);
+    check(text, &new, kind, change)?;
+    Ok(new)
 }
 
 /// Whether `new` is `old` with exactly `change` made, as aws-config reads both.

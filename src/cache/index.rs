@@ -54,6 +54,13 @@ pub fn file_stem(profile: &str) -> String {
     }
 }
 
+/// Parses the bytes of a prompt index (`profiles/<name>.json`); `None` for anything that is not
+/// a whole, well-formed index. What `Store::load_index` reads with, and what `fuzz/` feeds
+/// arbitrary bytes.
+pub fn parse_index(bytes: &[u8]) -> Option<ProfileIndex> {
+    serde_json::from_slice(bytes).ok()
+}
+
 impl Store {
     fn index_path(&self, profile: &str) -> PathBuf {
         self.profiles.join(format!("{}.json", file_stem(profile)))
@@ -61,8 +68,7 @@ impl Store {
 
     /// The prompt index of `profile`, if any (a miss on anything odd, like a cache entry).
     pub fn load_index(&self, profile: &str) -> Option<ProfileIndex> {
-        let bytes = read_private_file(&self.index_path(profile)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        parse_index(&read_private_file(&self.index_path(profile)).ok()?)
     }
 
     /// Points `profile`'s index at `index`, unless it already does (the cache-hit path pays one
@@ -99,7 +105,7 @@ impl Store {
         };
         dir.filter_map(|d| {
             let path = d.ok()?.path();
-            let idx = serde_json::from_slice(&read_private_file(&path).ok()?).ok()?;
+            let idx = parse_index(&read_private_file(&path).ok()?)?;
             Some((path.file_name()?.to_str()?.to_owned(), idx))
         })
         .collect()

@@ -8,7 +8,7 @@ mod lock;
 use crate::private_file::{self, DirError, ReadError, read_private_file};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-pub use index::{HitCheck, ProfileIndex};
+pub use index::{HitCheck, ProfileIndex, parse_index};
 pub use lock::LockError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -90,6 +90,20 @@ pub fn key(access_key_id: &str, mfa_serial: &str) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Parses the bytes of a cache entry (`sessions/<key>.json`): only a whole, well-formed entry of
+/// version 1 is `Ok`; otherwise why not, to follow "cache file PATH" (`has unknown version 2`,
+/// `is corrupt (eof)`). What `Store::load` reads with, and what `fuzz/` feeds arbitrary bytes.
+pub fn parse_entry(bytes: &[u8]) -> Result<Entry, String> {
+    match serde_json::from_slice::<Entry>(bytes) {
+        Ok(e) if e.version == 1 => Ok(e),
+        Ok(e) => Err(format!("has unknown version {}", e.version)),
+        Err(e) => Err(format!(
+            "is corrupt ({})",
+            format!("{:?}", e.classify()).to_lowercase()
+        )),
+    }
+}
+
 impl Store {
     /// The store kept under `root` (created on first write).
     pub fn new(root: &Path) -> Self {
@@ -132,17 +146,11 @@ impl Store {
     /// corrupt) is a miss, never an error: the caller then makes a new session.
     pub fn load(&self, key: &str) -> Lookup {
         match read_private_file(&self.entry_path(key)) {
-            Ok(bytes) => match serde_json::from_slice::<Entry>(&bytes) {
-                Ok(e) if e.version == 1 => Lookup::Hit(e),
-                Ok(e) => Lookup::Refused(format!(
-                    "cache file {} has unknown version {}",
-                    self.entry_path(key).display(),
-                    e.version
-                )),
-                Err(e) => Lookup::Refused(format!(
-                    "cache file {} is corrupt ({})",
-                    self.entry_path(key).display(),
-                    format!("{:?}", e.classify()).to_lowercase()
+            Ok(bytes) => match parse_entry(&bytes) {
+                Ok(e) => Lookup::Hit(e),
+                Err(why) => Lookup::Refused(format!(
+                    "cache file {} {why}",
+                    self.entry_path(key).display()
                 )),
             },
             Err(ReadError::Missing) => Lookup::Miss("no cached session".into()),

@@ -13,7 +13,7 @@
 mod http;
 mod slots;
 
-pub use http::{MAX_REQUEST, ParseError, RequestHead, parse_request};
+pub use http::{MAX_REQUEST, ParseError, RequestHead, is_loopback_host, parse_request};
 
 use crate::cache::Session;
 use crate::error::Error;
