@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
                 if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') { h } else { host }
             });
             assert!(
-                name == "localhost" || name == "[::1]" || name.starts_with("127."),
+                name.eq_ignore_ascii_case("localhost") || name == "[::1]" || name.starts_with("127."),
                 "{host:?}"
             );
         }

@@ -18,7 +18,7 @@ pub use http::{MAX_REQUEST, ParseError, RequestHead, is_loopback_host, parse_req
 use crate::cache::Session;
 use crate::error::Error;
 use crate::secret::Secret;
-use http::{credentials, is_loopback_host, problem, respond};
+use http::{credentials, problem, respond};
 use slots::{Pending, PendingSlot, Queued};
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
