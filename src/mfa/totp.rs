@@ -16,6 +16,9 @@ impl std::fmt::Debug for Seed {
     }
 }
 
+/// Longest time step accepted, in seconds (AWS virtual MFA devices use 30).
+pub const MAX_PERIOD: u64 = 300;
+
 fn bad(why: &str) -> Error {
     Error::Config(format!(
         "{why}: give the base32 secret from the MFA set-up page (\"Show secret key\") or its otpauth:// URI"
@@ -76,13 +79,19 @@ impl Seed {
         Self::from_parts(Algorithm::SHA1, 6, 30, secret.as_ref().to_vec())
     }
 
-    /// A seed from raw parts (RFC test vectors use 8 digits and other algorithms).
+    /// A seed from raw parts (RFC test vectors use 8 digits and other algorithms). Refuses a
+    /// period over `MAX_PERIOD`: the step arithmetic assumes the clock is many steps past 1970.
     pub fn from_parts(
         algorithm: Algorithm,
         digits: u8,
         period: u64,
         secret: Vec<u8>,
     ) -> Result<Seed, Error> {
+        if period > MAX_PERIOD {
+            return Err(bad(&format!(
+                "the seed's period is {period} seconds (AWS MFA devices use 30; at most {MAX_PERIOD} is accepted)"
+            )));
+        }
         let totp = Builder::new()
             .with_algorithm(algorithm)
             .with_digits(digits)
@@ -199,6 +208,20 @@ mod tests {
                 "{uri}"
             );
         }
+    }
+
+    /// Found by fuzzing (fuzz/artifacts-regressions/otpauth/period-*): a period of years made
+    /// the current step 0, and `mfa resync`'s previous step (`step - 1`) overflowed.
+    #[test]
+    fn a_period_beyond_five_minutes_is_refused() {
+        let b32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+        for period in ["301", "99999999999", "18446744073709551615"] {
+            let uri = format!("otpauth://totp/x?secret={b32}&period={period}");
+            let err = Seed::parse(&uri).unwrap_err().to_string();
+            assert!(err.contains("AWS MFA devices use 30"), "{err}");
+        }
+        let uri = format!("otpauth://totp/x?secret={b32}&period=300");
+        assert_eq!(Seed::parse(&uri).unwrap().period(), 300);
     }
 
     /// An independent implementation: Debian's oathtool, for random seeds and times.
