@@ -45,12 +45,12 @@ enum Command {
     CredentialProcess(cmd::credential_process::Args),
     Exec(cmd::exec::Args),
     Env(cmd::env::Args),
-    Status(cmd::status::Args),
     Clear(cmd::clear::Args),
     Server(cmd::server::Args),
     Prompt(cmd::prompt::Args),
     Add(cmd::keys::AddArgs),
-    Remove(cmd::keys::RemoveArgs),
+    Remove(cmd::remove::RemoveArgs),
+    #[command(visible_alias = "status")]
     List(cmd::list::ListArgs),
     /// Manage TOTP seeds in the OS keyring.
     #[command(subcommand)]
@@ -68,6 +68,64 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.
     Man,
+}
+
+/// `--help`'s command list, in groups (as `git` and `gh` do): the first a new user needs, the
+/// daily ones, then upkeep. Every visible command is in exactly one (a unit test holds it).
+const GROUPS: &[(&str, &[&str])] = &[
+    ("Start here", &["add", "enroll", "exec", "doctor"]),
+    (
+        "Every day",
+        &[
+            "list",
+            "env",
+            "credential-process",
+            "prompt",
+            "server",
+            "clear",
+            "code",
+        ],
+    ),
+    (
+        "Keys, devices and roles",
+        &[
+            "rotate", "seed", "resync", "role", "remove", "unenroll", "policy",
+        ],
+    ),
+    ("Shell", &["completions", "man"]),
+];
+
+/// The top-level help template with the commands in `GROUPS`.
+fn grouped_help(cmd: &clap::Command) -> String {
+    let mut out = String::from("{before-help}{about-with-newline}\n{usage-heading} {usage}\n");
+    let width = GROUPS
+        .iter()
+        .flat_map(|(_, names)| names.iter())
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    for (group, names) in GROUPS {
+        out += &format!("\n{group}:\n");
+        for name in *names {
+            let sub = cmd.find_subcommand(name);
+            let mut about = sub
+                .and_then(|s| s.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            for alias in sub.into_iter().flat_map(|s| s.get_visible_aliases()) {
+                about += &format!(" (also: {alias})");
+            }
+            out += &format!("  {name:<width$}  {about}\n");
+        }
+    }
+    out + "\nOptions:\n{options}\n\nEach command's own help: mfa-session COMMAND --help{after-help}"
+}
+
+/// The command line definition, with the grouped help.
+fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let template = grouped_help(&cmd);
+    cmd.help_template(template)
 }
 
 /// The internal command the completion scripts run for profile names; kept out of clap so
@@ -134,9 +192,23 @@ fn build_ctx(verbose: bool) -> Result<crate::ctx::Ctx, Error> {
 }
 
 fn run(cli: &Cli) -> Result<(), Error> {
+    // What these print is their answer: with standard output closed it would be lost, exit 0.
+    if !matches!(
+        cli.command,
+        Command::Exec(_)
+            | Command::Add(_)
+            | Command::Remove(_)
+            | Command::Clear(_)
+            | Command::Rotate(_)
+            | Command::Enroll(_)
+            | Command::Resync(_)
+            | Command::Unenroll(_)
+    ) {
+        error::ensure_stdout_open()?;
+    }
     match &cli.command {
-        Command::Completions(a) => return cmd::completions::run(a, Cli::command()),
-        Command::Man => return cmd::completions::man(Cli::command()),
+        Command::Completions(a) => return cmd::completions::run(a, command()),
+        Command::Man => return cmd::completions::man(command()),
         _ => {}
     }
     let ctx = build_ctx(cli.verbose)?;
@@ -144,12 +216,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::CredentialProcess(a) => cmd::credential_process::run(a, &ctx),
         Command::Exec(a) => cmd::exec::run(a, &ctx),
         Command::Env(a) => cmd::env::run(a, &ctx),
-        Command::Status(a) => cmd::status::run(a, &ctx),
         Command::Clear(a) => cmd::clear::run(a, &ctx),
         Command::Server(a) => cmd::server::run(a, &ctx),
         Command::Prompt(a) => cmd::prompt::run(a, &ctx),
         Command::Add(a) => cmd::keys::add(a, &ctx),
-        Command::Remove(a) => cmd::keys::remove(a, &ctx),
+        Command::Remove(a) => cmd::remove::remove(a, &ctx),
         Command::List(a) => cmd::list::list(a, &ctx),
         Command::Seed(c) => cmd::seed::run(c, &ctx),
         Command::Code(a) => cmd::seed::code(a, &ctx),
@@ -196,7 +267,10 @@ pub fn main() -> ExitCode {
     if args.len() == 2 && args[1] == PROFILES_COMMAND {
         return finish(build_ctx(false).and_then(|ctx| cmd::completions::profiles(&ctx)));
     }
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind as K;
@@ -225,5 +299,26 @@ fn finish(result: Result<(), Error>) -> ExitCode {
             eprintln!("mfa-session: error: {err}");
             error::code_of(&err).into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_visible_command_is_in_exactly_one_help_group() {
+        let cmd = Cli::command();
+        let mut visible: Vec<&str> = cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(|s| s.get_name())
+            .collect();
+        let mut grouped: Vec<&str> = GROUPS.iter().flat_map(|(_, n)| n.iter().copied()).collect();
+        visible.sort_unstable();
+        grouped.sort_unstable();
+        assert_eq!(visible, grouped);
+        let help = command().render_help().to_string();
+        assert!(help.contains("Start here:\n  add "), "{help}");
     }
 }

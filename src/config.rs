@@ -179,14 +179,26 @@ pub fn load_profiles(env: &Env) -> Result<ProfileSet, Error> {
     })
 }
 
+/// The error for a profile name that is in neither AWS file: the names that are, and the fix.
+pub fn missing_profile(set: &ProfileSet, env: &Env, name: &str) -> Error {
+    let mut names: Vec<&str> = set.profiles().collect();
+    names.sort_unstable();
+    let known = match names.len() {
+        0 => "there are none".to_owned(),
+        n if n <= 12 => format!("they have {}", names.join(", ")),
+        n => format!("they have {} and {} more", names[..12].join(", "), n - 12),
+    };
+    Error::Config(format!(
+        "profile '{name}' is not in the AWS config files ({known}): check the name, or add [profile {name}] to {}",
+        config_file_hint(env)
+    ))
+}
+
 /// Reads and validates the mfa-session settings of profile `name`.
 pub fn resolve_profile(set: &ProfileSet, name: &str, env: &Env) -> Result<ProfileConfig, Error> {
-    let profile = set.get_profile(name).ok_or_else(|| {
-        Error::Config(format!(
-            "profile '{name}' is not in the AWS config files: add [profile {name}] to {}",
-            config_file_hint(env)
-        ))
-    })?;
+    let profile = set
+        .get_profile(name)
+        .ok_or_else(|| missing_profile(set, env, name))?;
     let source_profile = non_empty(profile, SOURCE_KEY);
     let keys = key_source(profile, name)?;
     let source = source_profile.and_then(|s| set.get_profile(s));

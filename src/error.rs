@@ -89,6 +89,11 @@ pub fn install_panic_hook() {
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("panic");
         let msg = msg.lines().next().unwrap_or_default();
+        // A reader that stopped reading (`status --json | head`): end quietly, as `cat` does,
+        // with the status of a process killed by SIGPIPE.
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         let line = match msg.strip_prefix("failed printing to stdout: ") {
             Some(why) => format!("cannot write to standard output ({why}): check where it goes"),
             None => format!(
@@ -101,6 +106,18 @@ pub fn install_panic_hook() {
         eprintln!("mfa-session: error: {line}");
         std::process::exit(Exit::Failure as i32);
     }));
+}
+
+/// Standard output is open (a closed descriptor would make every print succeed silently,
+/// and a caller such as the AWS CLI get nothing with exit 0).
+pub fn ensure_stdout_open() -> Result<(), Error> {
+    // SAFETY: F_GETFD on descriptor 1 reads its flags and changes nothing.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        return Err(Error::Config(
+            "standard output is closed: run mfa-session with its output going somewhere (a pipe, a file or /dev/null)".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -46,6 +46,14 @@ pub fn chosen(flag: Option<&str>, env: &Env) -> Option<String> {
     flag.or_else(|| env.get("AWS_PROFILE")).map(str::to_owned)
 }
 
+/// Profile `name` is in the AWS files, or the error naming those that are.
+pub fn ensure_exists(set: &ProfileSet, env: &Env, name: &str) -> Result<(), Error> {
+    match set.get_profile(name) {
+        Some(_) => Ok(()),
+        None => Err(config::missing_profile(set, env, name)),
+    }
+}
+
 /// Resolves profile `name` of `set` (a session profile, or a role profile resting on one):
 /// settings checked, cache key made; no secret read.
 pub fn locate(set: &ProfileSet, env: &Env, name: &str) -> Result<Located, Error> {

@@ -144,7 +144,7 @@ pub fn rotate(
     let session = crate::session::obtain(ctx, name)?.session;
     let iam = Iam::connect_session(name, cfg.sts_region(), &session)?;
     let current = stored_id(&set, &cfg)?;
-    let mut keys = iam.list_access_keys(&user)?;
+    let mut keys = iam.list_access_keys(Some(&user))?;
     if let Some(j) = journal {
         if j.new.as_deref() == Some(current.as_str()) {
             return finish(ctx, &iam, &user, &cfg, &j.old, &long_term, &keys);

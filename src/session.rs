@@ -69,6 +69,13 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
             );
             return Ok(Resolved { cfg, session });
         }
+        // No code can be had here (a caller without a terminal, such as an IDE or cron, with
+        // typed codes): the session still works for a while, so it is served; said once.
+        Err(Error::MfaCode(why)) if fallback.is_some() => {
+            let session = fallback.expect("checked");
+            warn_once(ctx, key, &session, &why);
+            return Ok(Resolved { cfg, session });
+        }
         Err(e) => return Err(e),
     };
     match ctx.store.save(key, &session) {
@@ -80,6 +87,22 @@ pub fn obtain(ctx: &Ctx, name: &str) -> Result<Resolved, Error> {
         cfg,
         session: session.session,
     })
+}
+
+/// Says once per session (a marker in `served-stale/`) that a session due for renewal is
+/// served because no code could be had, and how long it has left.
+fn warn_once(ctx: &Ctx, key: &str, session: &Session, why: &str) {
+    let until = crate::env::rfc3339(session.expiration);
+    let marker = ctx.store.private_path("served-stale", key);
+    if crate::private_file::read_private_file(&marker).is_ok_and(|b| b == until.as_bytes()) {
+        return;
+    }
+    eprintln!(
+        "mfa-session: warning: the session is due for renewal but no MFA code can be had here ({why}); serving it until {until}: run any AWS command in a terminal to renew it"
+    );
+    let _ = ctx
+        .store
+        .write_private("served-stale", key, until.as_bytes());
 }
 
 /// The lock of `key`: `None` when the cache directory cannot be used (said once); waits for
@@ -175,6 +198,12 @@ fn exchange(ctx: &Ctx, set: &config::ProfileSet, cfg: &ProfileConfig) -> Result<
         .get_session_token(cfg, &keys, &code.value)
         .map_err(|e| mfa::explain_rejection(e, cfg, &code))?;
     mfa::record_use(ctx, cfg, &code);
+    // The key's age for `list`, learnt once per key (with MFA, ListAccessKeys is allowed).
+    if crate::rotate::created(ctx, &keys.access_key_id).is_none()
+        && let Some(made) = ctx.sts.key_created(cfg, &session, &keys.access_key_id)
+    {
+        crate::rotate::record_created(ctx, &keys.access_key_id, made);
+    }
     Ok(Entry {
         version: 1,
         mfa_serial: cfg.mfa_serial.clone(),

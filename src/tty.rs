@@ -116,6 +116,13 @@ pub fn ask_line(question: &str) -> Option<String> {
     Some(line.trim().to_owned())
 }
 
+/// Asks a yes/no question on the terminal, the answer shown as it is typed: `Some(true)` for
+/// y/yes, `None` with no terminal to ask on.
+pub fn confirm(question: &str) -> Option<bool> {
+    ask_line(&format!("{question} [y/N] "))
+        .map(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes"))
+}
+
 /// Why no line came.
 enum NoLine {
     /// The deadline passed.

@@ -90,6 +90,49 @@ impl Saved {
     }
 }
 
+/// How many of a file's own backups (`NAME.bak-STAMP`) an edit leaves; older ones go.
+pub const KEPT_BACKUPS: usize = 5;
+
+/// The order of one of our backups of `name` (`NAME.bak-YYYYMMDDTHHMMSSZ`, then `-2`, `-3`...),
+/// or `None` for any other file (a user's own `config.bak-mine` is never touched).
+fn backup_order(name: &str, file: &str) -> Option<(String, u32)> {
+    let rest = file.strip_prefix(name)?.strip_prefix(".bak-")?;
+    let (stamp, n) = match rest.split_once('-') {
+        Some((s, n)) => (s, n.parse().ok().filter(|n| *n >= 2)?),
+        None => (rest, 1),
+    };
+    let b = stamp.as_bytes();
+    let ok = b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| matches!(i, 8 | 15) || c.is_ascii_digit());
+    ok.then(|| (stamp.to_owned(), n))
+}
+
+/// Deletes all but the `keep` newest backups of `path`; failures are left for the next edit.
+fn prune_backups(path: &Path, keep: usize) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut ours: Vec<((String, u32), PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let order = backup_order(name, e.file_name().to_str()?)?;
+            Some((order, e.path()))
+        })
+        .collect();
+    ours.sort();
+    let extra = ours.len().saturating_sub(keep);
+    for (_, old) in ours.into_iter().take(extra) {
+        let _ = std::fs::remove_file(old);
+    }
+}
+
 fn stop(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Config(format!("{}: {why}; nothing was changed", path.display()))
 }
@@ -185,6 +228,7 @@ impl UserFile {
                 }
             )));
         }
+        prune_backups(&self.path, KEPT_BACKUPS);
         Ok(Saved {
             path: self.path.clone(),
             backup,

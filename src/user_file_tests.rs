@@ -171,6 +171,57 @@ fn the_check_catches_an_edit_that_touches_another_profile() {
 }
 
 /// The lines outside every section of profile `name` (any header form): what must not change.
+#[test]
+fn edits_keep_the_last_five_backups_and_never_touch_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, "[default]\nregion = x\n").unwrap();
+    std::fs::write(dir.path().join("config.bak-mine"), "mine").unwrap();
+    std::fs::write(dir.path().join("config.bak-20260101T000000Z.orig"), "mine").unwrap();
+    let mut made = Vec::new();
+    for i in 0..8 {
+        let at = now() + chrono::TimeDelta::seconds(i);
+        let value = format!("r{i}");
+        let pairs = [("region", value.as_str())];
+        let change = Change::Upsert {
+            name: "work",
+            set: &pairs,
+            remove: &[],
+        };
+        let saved = UserFile::load(&path, Kind::Config)
+            .unwrap()
+            .edit(&change, at)
+            .unwrap();
+        made.push(saved.backup.unwrap());
+    }
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("config.bak-"))
+        .collect();
+    left.sort();
+    let mut want: Vec<String> = made[3..]
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    want.push("config.bak-20260101T000000Z.orig".into());
+    want.push("config.bak-mine".into());
+    want.sort();
+    assert_eq!(left, want);
+    assert_eq!(
+        backup_order("config", "config.bak-20261202T100000Z-3"),
+        Some(("20261202T100000Z".into(), 3))
+    );
+    assert_eq!(
+        backup_order("config", "config.bak-20261202T100000Z-1"),
+        None
+    );
+    assert_eq!(
+        backup_order("config", "credentials.bak-20261202T100000Z"),
+        None
+    );
+}
+
 fn outside(text: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut inside = false;

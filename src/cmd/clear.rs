@@ -8,15 +8,15 @@ use crate::error::Error;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    profile: super::ProfileArg,
+    profile: super::ProfileSel,
     /// Delete every cached session.
-    #[arg(long, conflicts_with = "profile")]
+    #[arg(long, conflicts_with_all = ["profile", "positional"])]
     all: bool,
 }
 
 /// Deletes the sessions and says how many went, and which other profiles shared them.
 pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
-    let name = crate::profile::chosen(args.profile.profile.as_deref(), &ctx.env);
+    let name = crate::profile::chosen(args.profile.given(), &ctx.env);
     let name = name.as_deref();
     let mut removed = 0;
     let mut shared = Vec::new();
@@ -52,7 +52,8 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         }
         (false, None) => {
             return Err(Error::Config(
-                "say which sessions to clear: --profile NAME or --all".into(),
+                "say which sessions to clear: `mfa-session clear PROFILE` (or -p PROFILE) or --all"
+                    .into(),
             ));
         }
     }

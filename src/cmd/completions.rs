@@ -90,19 +90,69 @@ pub fn man(cmd: clap::Command) -> Result<(), Error> {
     Ok(())
 }
 
-/// The COMMANDS section: `mfa-session NAME` and its summary, for every visible command.
+/// roff-escaped text.
+fn roff(t: &str) -> String {
+    t.replace('\\', "\\e").replace('-', "\\-")
+}
+
+/// The COMMANDS section: every visible command (and `seed set`, `role add`...) with its
+/// description, arguments and options, so the one page documents them all.
 fn commands_section(cmd: &clap::Command) -> String {
-    let roff = |t: &str| t.replace('\\', "\\e").replace('-', "\\-");
+    let mut built = cmd.clone();
+    built.build();
+    let cmd = &built;
     let mut out = String::from(".SH COMMANDS\n");
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
-        out += &format!(
-            ".TP\n\\fBmfa\\-session {}\\fR\n{}\n",
-            roff(sub.get_name()),
-            roff(&about)
-        );
+    let mut stack: Vec<(String, &clap::Command)> = cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .map(|s| (s.get_name().to_owned(), s))
+        .collect();
+    stack.reverse();
+    while let Some((path, sub)) = stack.pop() {
+        let about = sub
+            .get_long_about()
+            .or(sub.get_about())
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        out += &format!(".SS \"mfa\\-session {}\"\n{}\n", roff(&path), roff(&about));
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let value = arg
+                .get_value_names()
+                .map(|v| {
+                    v.iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_else(|| id.to_uppercase());
+            let mut flags = Vec::new();
+            if let Some(c) = arg.get_short() {
+                flags.push(format!("\\-{c}"));
+            }
+            if let Some(l) = arg.get_long() {
+                flags.push(format!("\\-\\-{}", roff(l)));
+            }
+            let takes = arg.get_num_args().is_some_and(|n| n.takes_values());
+            let shown = match (flags.is_empty(), takes) {
+                (true, _) => format!("\\fI{}\\fR", roff(&value)),
+                (false, true) => format!("\\fB{}\\fR \\fI{}\\fR", flags.join(", "), roff(&value)),
+                (false, false) => format!("\\fB{}\\fR", flags.join(", ")),
+            };
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            out += &format!(".TP\n{shown}\n{}\n", roff(&help));
+        }
+        let mut nested: Vec<(String, &clap::Command)> = sub
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            .map(|s| (format!("{path} {}", s.get_name()), s))
+            .collect();
+        nested.reverse();
+        stack.extend(nested);
     }
-    out += ".PP\nEach command's options: \\fBmfa\\-session \\fICOMMAND\\fB \\-\\-help\\fR.\n";
     out
 }
 

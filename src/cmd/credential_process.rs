@@ -1,7 +1,7 @@
 //! `credential-process`: the AWS CLI / SDK `credential_process` contract.
 
 use crate::cache::Session;
-use crate::cmd::ProfileArg;
+use crate::cmd::ProfileSel;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::session::obtain;
@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    profile: ProfileArg,
+    profile: ProfileSel,
 }
 
 /// The Version 1 document botocore, aws-config and the other SDKs read.

@@ -8,9 +8,9 @@ use crate::error::Error;
 /// clock against AWS's, and mfa-session's own files; exit 3 if any check fails.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Check only this profile (default: every profile mfa-session serves).
-    #[arg(short, long, value_name = "PROFILE")]
-    profile: Option<String>,
+    /// Check only this profile (PROFILE or -p PROFILE; default: every profile mfa-session serves).
+    #[command(flatten)]
+    profile: super::ProfileSel,
     /// Print the checks as JSON.
     #[arg(long)]
     json: bool,
@@ -18,7 +18,7 @@ pub struct Args {
 
 /// Runs the checks and prints them; an error (exit 3) when any failed.
 pub fn run(args: &Args, ctx: &Ctx, version: &str) -> Result<(), Error> {
-    let checks = doctor::run(ctx, args.profile.as_deref(), version);
+    let checks = doctor::run(ctx, args.profile.given(), version);
     if args.json {
         println!(
             "{}",

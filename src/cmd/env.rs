@@ -1,6 +1,6 @@
 //! `env`: the session as shell assignments, for `eval "$(mfa-session env -p work)"`.
 
-use crate::cmd::ProfileArg;
+use crate::cmd::ProfileSel;
 use crate::ctx::Ctx;
 use crate::env::rfc3339;
 use crate::error::Error;
@@ -37,7 +37,7 @@ pub enum Format {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    profile: ProfileArg,
+    profile: ProfileSel,
     /// Output format.
     #[arg(long, value_enum, default_value = "sh")]
     format: Format,

@@ -1,4 +1,4 @@
-//! `add`, `remove` and `list`: long-term keys in the OS keyring, and the profiles that use them.
+//! `add`: long-term keys into the OS keyring, and the profile that uses them.
 
 use crate::config::{self, KEY_ID_KEY, KeySource, LongTermKeys, SOURCE_KEY};
 use crate::config_edit::{self, Kind};
@@ -19,6 +19,8 @@ pub struct AddArgs {
     /// Import the keys from this profile of the credentials file instead of typing them.
     #[arg(long, value_name = "PROFILE")]
     from_profile: Option<String>,
+    #[command(flatten)]
+    region: super::RegionArg,
     /// The MFA device's ARN (default: the profile's or the source profile's mfa_serial).
     #[arg(long, value_name = "ARN")]
     mfa_serial: Option<String>,
@@ -31,13 +33,6 @@ pub struct AddArgs {
     /// With --remove-plaintext: delete the backup (it holds the keys in plain text) without asking.
     #[arg(long, requires = "remove_plaintext")]
     delete_backup: bool,
-}
-
-/// Forget a profile's keys and seed in the keyring and its sessions.
-#[derive(clap::Args, Debug)]
-pub struct RemoveArgs {
-    #[command(flatten)]
-    profile: super::ProfileSel,
 }
 
 fn ensure_key_pair(id: &str, secret: &Secret) -> Result<(), Error> {
@@ -62,13 +57,14 @@ fn ensure_key_pair(id: &str, secret: &Secret) -> Result<(), Error> {
 }
 
 fn read_typed_keys(profile: &str) -> Result<LongTermKeys, Error> {
-    let no_tty = |_| {
+    let no_tty = |_: std::io::Error| {
         Error::Config(format!(
             "no terminal to type the keys on: run `mfa-session add {profile}` in a terminal, or use --from-profile"
         ))
     };
-    let id = rpassword::prompt_password(format!("Access key id for profile {profile}: "))
-        .map_err(no_tty)?;
+    // The id is no secret: it is shown as typed, the secret key is not.
+    let id = crate::tty::ask_line(&format!("Access key id for profile {profile}: "))
+        .ok_or_else(|| no_tty(std::io::ErrorKind::NotFound.into()))?;
     let secret = Secret::new(
         rpassword::prompt_password(format!("Secret access key for profile {profile}: "))
             .map_err(no_tty)?,
@@ -89,9 +85,7 @@ fn read_file_keys(
 }
 
 fn ask_yes_no(question: &str) -> bool {
-    rpassword::prompt_password(format!("{question} [y/N] "))
-        .map(|a| a.trim().eq_ignore_ascii_case("y") || a.trim().eq_ignore_ascii_case("yes"))
-        .unwrap_or(false)
+    crate::tty::confirm(question).unwrap_or(false)
 }
 
 /// The user's one MFA device, found with iam:ListMFADevices (allowed without MFA by the
@@ -196,7 +190,13 @@ pub fn add(args: &AddArgs, ctx: &Ctx) -> Result<(), Error> {
         config::ensure_mfa_serial(serial)?;
     }
     let process = config_edit::credential_process_line(crate::paths::front_path().as_deref(), name);
-    let pairs = profile_pairs(existing, &process, serial.as_deref(), &keys.access_key_id);
+    let region = args
+        .region
+        .to_write(&set, &ctx.env, name, args.from_profile.as_deref())?;
+    let mut pairs = profile_pairs(existing, &process, serial.as_deref(), &keys.access_key_id);
+    if let Some(r) = &region {
+        pairs.push(("region", r));
+    }
     let change = Change::Upsert {
         name,
         set: &pairs,
@@ -332,24 +332,4 @@ fn backups_hold(shown: &[String], the: &str) -> String {
     } else {
         format!("{the} backups {} hold", shown.join(" and "))
     }
-}
-
-/// Deletes keys, seed and sessions; leaves the config file to the user.
-pub fn remove(args: &RemoveArgs, ctx: &Ctx) -> Result<(), Error> {
-    let name = &args.profile.resolve(&ctx.env)?;
-    let keys = ctx.secrets.delete(name, Item::Keys)?;
-    let seed = ctx.secrets.delete(name, Item::Seed)?;
-    let mut sessions = 0;
-    for (key, entry) in ctx.store.entries()? {
-        if entry.profile == *name {
-            sessions += ctx.store.remove(&key)?;
-        }
-    }
-    eprintln!(
-        "mfa-session: profile '{name}': {}, {}, {} removed; its [profile {name}] section in the config file is left as it is",
-        if keys { "its keys" } else { "no keys" },
-        if seed { "its seed" } else { "no seed" },
-        super::count(sessions, "cached session")
-    );
-    Ok(())
 }

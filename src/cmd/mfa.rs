@@ -18,6 +18,8 @@ use crate::user_file::{Change, UserFile};
 pub struct EnrollArgs {
     #[command(flatten)]
     profile: ProfileSel,
+    #[command(flatten)]
+    region: super::RegionArg,
     /// The device's name (default: the IAM user name, which the Force_MFA policy requires).
     #[arg(long, value_name = "NAME")]
     device_name: Option<String>,
@@ -80,10 +82,11 @@ struct ProfileEdit<'a> {
     name: &'a str,
     path: std::path::PathBuf,
     process: Option<String>,
+    region: Option<String>,
 }
 
 impl<'a> ProfileEdit<'a> {
-    fn new(ctx: &Ctx, set: &config::ProfileSet, name: &'a str) -> Self {
+    fn new(ctx: &Ctx, set: &config::ProfileSet, name: &'a str, region: Option<String>) -> Self {
         let has_process = set
             .get_profile(name)
             .and_then(|p| p.get("credential_process"))
@@ -94,6 +97,7 @@ impl<'a> ProfileEdit<'a> {
             process: (!has_process).then(|| {
                 config_edit::credential_process_line(crate::paths::front_path().as_deref(), name)
             }),
+            region,
         }
     }
 
@@ -102,6 +106,9 @@ impl<'a> ProfileEdit<'a> {
         let mut pairs = vec![("mfa_serial", serial)];
         if let Some(p) = &self.process {
             pairs.insert(0, ("credential_process", p.as_str()));
+        }
+        if let Some(r) = &self.region {
+            pairs.push(("region", r.as_str()));
         }
         let change = Change::Upsert {
             name: self.name,
@@ -136,7 +143,8 @@ pub fn enroll(args: &EnrollArgs, ctx: &Ctx) -> Result<(), Error> {
     }
     // The config edit is planned (file read strictly, change checked) before any device exists,
     // so a file mfa-session cannot edit stops here, not after the device is enabled.
-    let edit = ProfileEdit::new(ctx, &set, &name);
+    let region = args.region.to_write(&set, &ctx.env, &name, None)?;
+    let edit = ProfileEdit::new(ctx, &set, &name, region);
     edit.save("arn:aws:iam::123456789012:mfa/planned", None)?;
     let device = args.device_name.clone().unwrap_or_else(|| user.clone());
     let (serial, seed_text) = iam.create_virtual_mfa_device(&device)?;
@@ -235,15 +243,15 @@ pub fn unenroll(args: &UnenrollArgs, ctx: &Ctx) -> Result<(), Error> {
     let cfg = config::resolve_profile(&set, &name, &ctx.env)?;
     if !args.yes {
         let q = format!(
-            "Deactivate and delete MFA device {} of profile '{name}'? [y/N] ",
+            "Deactivate and delete MFA device {} of profile '{name}'?",
             cfg.mfa_serial
         );
-        let answer = rpassword::prompt_password(q).map_err(|_| {
+        let yes = crate::tty::confirm(&q).ok_or_else(|| {
             Error::Config(format!(
                 "no terminal to confirm on: pass --yes to unenroll profile '{name}'"
             ))
         })?;
-        if !answer.trim().eq_ignore_ascii_case("y") {
+        if !yes {
             return Err(Error::Config("not confirmed: nothing changed".into()));
         }
     }

@@ -10,11 +10,11 @@ pub mod keys;
 pub mod list;
 pub mod mfa;
 pub mod prompt;
+pub mod remove;
 pub mod role;
 pub mod rotate;
 pub mod seed;
 pub mod server;
-pub mod status;
 
 /// `--profile/-p`: the one declaration of the flag, shared by every command.
 #[derive(clap::Args, Debug, Clone)]
@@ -45,13 +45,22 @@ pub struct ProfileSel {
 }
 
 impl ProfileSel {
+    /// The profile given on the command line (positional or `-p`), if any.
+    pub fn given(&self) -> Option<&str> {
+        self.positional.as_deref().or(self.flag.profile.as_deref())
+    }
+
+    /// The profile named, else `AWS_PROFILE`, else `default`: for the commands that act on the
+    /// profile the AWS CLI would use.
+    pub fn name(&self, env: &crate::env::Env) -> Result<String, crate::error::Error> {
+        let name = crate::profile::selected(self.given(), env);
+        crate::config_edit::ensure_profile_name(&name)?;
+        Ok(name)
+    }
+
     /// The profile named, or an error saying how to name one.
     pub fn resolve(&self, env: &crate::env::Env) -> Result<String, crate::error::Error> {
-        let name = crate::profile::chosen(
-            self.positional.as_deref().or(self.flag.profile.as_deref()),
-            env,
-        )
-        .ok_or_else(|| {
+        let name = crate::profile::chosen(self.given(), env).ok_or_else(|| {
             crate::error::Error::Config(
                 "name the profile: `mfa-session COMMAND PROFILE` (or -p PROFILE, or set AWS_PROFILE)".into(),
             )
@@ -59,6 +68,71 @@ impl ProfileSel {
         crate::config_edit::ensure_profile_name(&name)?;
         Ok(name)
     }
+}
+
+/// `--region`, shared by `add` and `enroll`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegionArg {
+    /// The region to write into the profile (default: the source profile's, [default]'s, or
+    /// $AWS_REGION; asked on the terminal when none is known).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+impl RegionArg {
+    /// The region to write into profile `name`, or `None` when it has one and none is given:
+    /// --region, else the region of `from` (the profile the keys came from), of [default], of
+    /// the environment; else asked on the terminal (default `us-east-1`, said).
+    pub fn to_write(
+        &self,
+        set: &crate::config::ProfileSet,
+        env: &crate::env::Env,
+        name: &str,
+        from: Option<&str>,
+    ) -> Result<Option<String>, crate::error::Error> {
+        let of = |p: &str| {
+            set.get_profile(p)
+                .and_then(|p| p.get("region"))
+                .map(str::to_owned)
+        };
+        let region = match &self.region {
+            Some(r) => r.trim().to_owned(),
+            None if of(name).is_some() => return Ok(None),
+            None => match from.and_then(of).or_else(|| of("default")).or_else(|| {
+                env.get("AWS_REGION")
+                    .or(env.get("AWS_DEFAULT_REGION"))
+                    .map(str::to_owned)
+            }) {
+                Some(r) => r,
+                None => ask_region(name),
+            },
+        };
+        if region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(crate::error::Error::Config(format!(
+                "'{region}' is not an AWS region (such as us-east-1 or eu-west-2): check --region"
+            )));
+        }
+        Ok(Some(region))
+    }
+}
+
+/// Asks for a region on the terminal; `us-east-1` when nothing is typed or there is no terminal (said).
+fn ask_region(name: &str) -> String {
+    const DEFAULT: &str = "us-east-1";
+    let typed = crate::tty::ask_line(&format!(
+        "No region is known for profile '{name}'. AWS region [{DEFAULT}]: "
+    ))
+    .filter(|r| !r.is_empty());
+    typed.unwrap_or_else(|| {
+        eprintln!(
+            "mfa-session: profile '{name}' gets region = {DEFAULT} (pass --region to choose another)"
+        );
+        DEFAULT.to_owned()
+    })
 }
 
 /// "1 cached session", "2 cached sessions", "no cached sessions".

@@ -31,7 +31,7 @@ pub enum Color {
 pub struct Args {
     /// The profile (default: the one `exec`/`env` set in MFA_SESSION_PROFILE, else $AWS_PROFILE).
     #[command(flatten)]
-    profile: super::ProfileArg,
+    profile: super::ProfileSel,
     /// Template: {profile}, {left} (3h12m), {expires} (local HH:MM), {expiration} (RFC 3339),
     /// {warn} ("!" in the last 15 minutes). Expired sessions print "{profile} expired".
     #[arg(long, default_value = DEFAULT_FORMAT)]
@@ -86,7 +86,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> Result<(), Error> {
         &ctx.env,
         &ctx.clock,
         &ctx.store,
-        args.profile.profile.as_deref(),
+        args.profile.given(),
         &args.format,
         args.color,
     );

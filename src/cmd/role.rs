@@ -41,6 +41,31 @@ pub struct AddArgs {
     region: Option<String>,
 }
 
+/// A role's `--duration-seconds`: AWS's 900-43200, and at most an hour for a role assumed with
+/// another role's credentials (role chaining), which AWS would cap silently. Under 15 minutes
+/// of use between refreshes is said, not refused.
+fn check_duration(d: u32, chained: bool, from: &str) -> Result<(), Error> {
+    if !(900..=43_200).contains(&d) {
+        return Err(Error::Config(format!(
+            "--duration-seconds {d} is outside AWS's 900 to 43200: pick a value in that range"
+        )));
+    }
+    if chained && d > crate::role::CHAIN_CAP {
+        return Err(Error::Config(format!(
+            "--duration-seconds {d}: '{from}' is a role, and AWS caps a role assumed with another role's credentials at {} seconds: pass {} or less, or --from the session profile",
+            crate::role::CHAIN_CAP,
+            crate::role::CHAIN_CAP
+        )));
+    }
+    if d < 1800 {
+        eprintln!(
+            "mfa-session: note: the role's credentials last {} minutes, so they are assumed again that often (no new MFA code while the session below lives)",
+            d / 60
+        );
+    }
+    Ok(())
+}
+
 /// Runs `role add`.
 pub fn run(cmd: &RoleCmd, ctx: &Ctx) -> Result<(), Error> {
     let RoleCmd::Add(args) = cmd;
@@ -58,6 +83,9 @@ pub fn run(cmd: &RoleCmd, ctx: &Ctx) -> Result<(), Error> {
         )));
     }
     let from = crate::profile::locate(&set, &ctx.env, &args.from)?;
+    if let Some(d) = args.duration_seconds {
+        check_duration(d, from.chain.is_some(), &args.from)?;
+    }
     let region = args.region.clone().or(from.cfg.region);
     let process = config_edit::credential_process_line(crate::paths::front_path().as_deref(), name);
     let duration = args.duration_seconds.map(|d| d.to_string());

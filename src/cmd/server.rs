@@ -2,7 +2,7 @@
 //! each request with `session::obtain`, so credentials refresh themselves while a long-running
 //! process or a container uses them.
 
-use crate::cmd::ProfileArg;
+use crate::cmd::ProfileSel;
 use crate::cmd::env::{CLEARED, session_vars};
 use crate::ctx::Ctx;
 use crate::error::Error;
@@ -17,7 +17,7 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    profile: ProfileArg,
+    profile: ProfileSel,
     /// The port (default: any free one).
     #[arg(long, default_value_t = 0)]
     port: u16,

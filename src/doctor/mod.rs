@@ -7,7 +7,6 @@ use crate::config::{self, KeySource, ProfileSet};
 use crate::ctx::Ctx;
 use crate::iam::Iam;
 use crate::secret::mask_key_id;
-use crate::secret_store::Item;
 use serde::Serialize;
 
 mod local;
@@ -130,7 +129,7 @@ fn profile(
             r.add(
                 Status::Fail,
                 s,
-                format!("[{name}] has static keys (aws_access_key_id) beside credential_process: the AWS CLI uses them and never asks mfa-session; move them to a profile of their own and name it in mfa_session_source_profile"),
+                format!("profile '{name}' has static keys (aws_access_key_id, in [profile {name}] of the config file or [{name}] of the credentials file) beside credential_process: the AWS CLI uses them and never asks mfa-session; move them into {} with `mfa-session add {name} --from-profile {name} --remove-plaintext`", ctx.secrets.name()),
             );
         }
     }
@@ -157,6 +156,17 @@ fn profile(
         );
     }
     let cfg = located.cfg;
+    if cfg.duration_seconds < 3600 {
+        r.add(
+            Status::Warn,
+            s,
+            format!(
+                "duration_seconds = {}: a new MFA code every {} minutes; raise it in [profile {name}] (43200, 12 hours, is the usual)",
+                cfg.duration_seconds,
+                cfg.duration_seconds / 60
+            ),
+        );
+    }
     let keys = match crate::profile::long_term_keys(set, &cfg, ctx.secrets.as_ref()) {
         Ok(k) => k,
         Err(e) => return r.add(Status::Fail, s, e.to_string()),
@@ -268,38 +278,33 @@ fn credential_process(r: &mut Report, s: &str, name: &str, line: &str, version: 
     }
 }
 
-/// Where the profile's codes come from, and whether the secrets store answers.
+/// Where the profile's codes come from: the very decision the real path makes
+/// (`mfa::source_of`), so doctor fails exactly the set-ups whose calls would fail.
 fn code_source(r: &mut Report, ctx: &Ctx, s: &str, cfg: &config::ProfileConfig) {
-    use config::ForcedSource as F;
-    let seed = ctx.secrets.get(&cfg.name, Item::Seed);
-    let (status, message) = match (&seed, cfg.code_source, &cfg.mfa_process) {
-        (Err(e), _, _) => (Status::Fail, e.to_string()),
-        (Ok(None), Some(F::Seed), _) => (
-            Status::Fail,
-            format!(
-                "mfa_code_source = seed, but no seed is stored: run `mfa-session seed set {}`",
-                cfg.name
-            ),
-        ),
-        (Ok(None), Some(F::Process), None) => (
-            Status::Fail,
-            "mfa_code_source = process, but there is no mfa_process: add one".to_owned(),
-        ),
-        (Ok(Some(_)), None | Some(F::Seed), _) => (
+    use crate::mfa::source::Source;
+    let (status, message) = match crate::mfa::source_of(ctx, cfg) {
+        Err(e) => (Status::Fail, e.to_string()),
+        Ok(Source::Seed) => (
             Status::Ok,
             format!(
                 "codes generated from the TOTP seed in {}",
                 ctx.secrets.name()
             ),
         ),
-        (_, None | Some(F::Process), Some(p)) => (
+        Ok(Source::Process) => {
+            let cmd = cfg.mfa_process.as_deref().unwrap_or_default();
+            (
+                Status::Ok,
+                format!(
+                    "codes from mfa_process ({})",
+                    crate::mfa::process::program_name(cmd)
+                ),
+            )
+        }
+        Ok(Source::Terminal) => (
             Status::Ok,
-            format!(
-                "codes from mfa_process ({})",
-                crate::mfa::process::program_name(p)
-            ),
+            "codes typed at the terminal (a caller without one, such as an IDE, gets an error: `mfa-session seed set` or mfa_process serve those)".to_owned(),
         ),
-        _ => (Status::Ok, "codes typed at the terminal".to_owned()),
     };
     r.add(status, s, message);
 }

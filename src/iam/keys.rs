@@ -89,11 +89,16 @@ impl Iam {
         })
     }
 
-    /// The user's access keys.
-    pub fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKey>, Error> {
+    /// The user's access keys (`None`: the caller's own).
+    pub fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<AccessKey>, Error> {
         let out = self
             .rt
-            .block_on(self.iam.list_access_keys().user_name(user).send())
+            .block_on(
+                self.iam
+                    .list_access_keys()
+                    .set_user_name(user.map(str::to_owned))
+                    .send(),
+            )
             .map_err(|e| explain("ListAccessKeys", &e))?;
         Ok(out
             .access_key_metadata()

@@ -59,31 +59,70 @@ impl std::fmt::Debug for OneTimeCode {
     }
 }
 
-/// Gets a code for the profile's device from the first source that has one (`source::choose`).
-pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
+/// The seed lookup `decide` made: `None` when another source was forced (the store is then
+/// never opened).
+type SeedFound = Option<Result<Option<Secret>, Error>>;
+
+/// Where `cfg`'s codes come from, decided once for every caller (`get_code`, `doctor`, `list`):
+/// the seed looked up unless another source is forced, then `source::choose`.
+fn decide(ctx: &Ctx, cfg: &ProfileConfig) -> (Result<Source, Error>, SeedFound) {
     let forced = cfg.code_source;
     let name = &cfg.name;
-    let (lookup, seed) = if source::looks_up_seed(forced) {
-        match ctx.secrets.get(name, Item::Seed) {
-            Ok(Some(stored)) => (Some(SeedLookup::Stored), Some(Ok(stored))),
-            Ok(None) => (Some(SeedLookup::Missing), None),
-            Err(e) => (Some(SeedLookup::Failed), Some(Err(e))),
-        }
-    } else {
-        (None, None)
-    };
-    let choice = source::choose(forced, lookup, cfg.mfa_process.is_some());
-    match (lookup, &seed) {
-        (Some(SeedLookup::Missing), _) => ctx.log("no TOTP seed stored"),
-        (_, Some(Err(e))) => ctx.log(format_args!("no TOTP seed: {e}")),
+    let mut seed = source::looks_up_seed(forced).then(|| ctx.secrets.get(name, Item::Seed));
+    let lookup = seed.as_ref().map(|s| match s {
+        Ok(Some(_)) => SeedLookup::Stored,
+        Ok(None) => SeedLookup::Missing,
+        Err(_) => SeedLookup::Failed,
+    });
+    match &seed {
+        Some(Ok(None)) => ctx.log("no TOTP seed stored"),
+        Some(Err(e)) => ctx.log(format_args!("no TOTP seed: {e}")),
         _ => {}
     }
-    match choice {
-        Choice::Use(Source::Seed) => {
-            let stored = seed.expect("a stored seed").expect("a stored seed");
+    let source = match source::choose(forced, lookup, cfg.mfa_process.is_some()) {
+        Choice::Use(s) => Ok(s),
+        Choice::SeedFailed => match seed.take() {
+            Some(Err(e)) => Err(e),
+            _ => unreachable!("SeedFailed comes from a failed lookup"),
+        },
+        Choice::NoSeed => Err(Error::MfaCode(format!(
+            "profile '{name}' has mfa_code_source = seed but no seed is stored: run `mfa-session seed set {name}`"
+        ))),
+        Choice::NoProcess => Err(Error::Config(format!(
+            "profile '{name}' has mfa_code_source = process but no mfa_process: add `mfa_process = COMMAND` printing the code"
+        ))),
+    };
+    (source, seed)
+}
+
+/// Where `cfg`'s codes would come from, or why none can be had: the same decision `get_code`
+/// makes (doctor's verdict and `list`'s column), without getting a code.
+pub fn source_of(ctx: &Ctx, cfg: &ProfileConfig) -> Result<Source, Error> {
+    decide(ctx, cfg).0
+}
+
+/// `source_of`, and what the seed lookup found (`None`: not made, another source is forced):
+/// for `list`, which shows both.
+pub fn source_and_seed(
+    ctx: &Ctx,
+    cfg: &ProfileConfig,
+) -> (Result<Source, Error>, Option<Result<bool, Error>>) {
+    let (source, seed) = decide(ctx, cfg);
+    (source, seed.map(|s| s.map(|found| found.is_some())))
+}
+
+/// Gets a code for the profile's device from the first source that has one (`decide`).
+pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
+    let name = &cfg.name;
+    let (source, seed) = decide(ctx, cfg);
+    match source? {
+        Source::Seed => {
+            let Some(Ok(Some(stored))) = seed else {
+                unreachable!("the seed source is chosen only with a stored seed")
+            };
             generated(ctx, cfg, &Seed::parse(stored.expose())?)
         }
-        Choice::Use(Source::Process) => {
+        Source::Process => {
             let cmd = cfg.mfa_process.as_deref().expect("chosen with a command");
             // The command prints the code of the current step (a YubiKey's may wait for a
             // touch): a step already used would give a code AWS refuses, so wait it out first.
@@ -97,7 +136,7 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
             );
             process::run_process(cmd, ctx.process_timeout, start)
         }
-        Choice::Use(Source::Terminal) => {
+        Source::Terminal => {
             let info = PromptInfo {
                 profile: name,
                 mfa_serial: &cfg.mfa_serial,
@@ -109,13 +148,6 @@ pub fn get_code(ctx: &Ctx, cfg: &ProfileConfig) -> Result<OneTimeCode, Error> {
                 origin: Origin::Typed(current_step_start(ctx, PERIOD)),
             })
         }
-        Choice::SeedFailed => Err(seed.expect("failed").expect_err("failed")),
-        Choice::NoSeed => Err(Error::MfaCode(format!(
-            "profile '{name}' has mfa_code_source = seed but no seed is stored: run `mfa-session seed set {name}`"
-        ))),
-        Choice::NoProcess => Err(Error::Config(format!(
-            "profile '{name}' has mfa_code_source = process but no mfa_process: add `mfa_process = COMMAND` printing the code"
-        ))),
     }
 }
 
