@@ -1,4 +1,4 @@
-# mfa-session for bash. In ~/.bashrc:   source /path/to/mfa-session/shell/mfa-session.bash
+# mfa-session for bash. In ~/.bashrc:   eval "$(mfa-session init bash)"
 #
 #   PS1='\w$(__mfa_session_ps1)\$ '    prompt segment: " (work 3h12m)", " (work 12m!)", " (work expired)"
 #   mfa work                            load work's session into this shell (asks for the MFA code once)

@@ -1,4 +1,4 @@
-# mfa-session for fish. In ~/.config/fish/config.fish:   source /path/to/mfa-session/shell/mfa-session.fish
+# mfa-session for fish. In ~/.config/fish/config.fish:   mfa-session init fish | source
 #
 #   functions in your fish_prompt:  __mfa_session_prompt   segment: " (work 3h12m)", " (work 12m!)", ...
 #   mfa work | mfa work terraform plan | mfa off

@@ -1,4 +1,4 @@
-# mfa-session for zsh. In ~/.zshrc (after compinit):   source /path/to/mfa-session/shell/mfa-session.zsh
+# mfa-session for zsh. In ~/.zshrc (after compinit):   eval "$(mfa-session init zsh)"
 #
 #   setopt PROMPT_SUBST; RPROMPT='$(__mfa_session_ps1)'   segment: " (work 3h12m)", " (work 12m!)", ...
 #   mfa work | mfa work terraform plan | mfa off           as in the bash snippet

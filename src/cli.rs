@@ -66,6 +66,7 @@ enum Command {
     Doctor(cmd::doctor::Args),
     Rotate(cmd::rotate::Args),
     Completions(cmd::completions::Args),
+    Init(cmd::init::Args),
     /// Print the man page (roff) on stdout.
     Man,
 }
@@ -137,6 +138,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Completions(a) => return cmd::completions::run(a, Cli::command()),
         Command::Man => return cmd::completions::man(Cli::command()),
+        Command::Init(a) => return cmd::init::run(a),
         _ => {}
     }
     let ctx = build_ctx(cli.verbose)?;
@@ -160,7 +162,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Policy(a) => cmd::mfa::policy(a, &ctx),
         Command::Doctor(a) => cmd::doctor::run(a, &ctx, VERSION),
         Command::Rotate(a) => cmd::rotate::run(a, &ctx),
-        Command::Completions(_) | Command::Man => unreachable!("handled above"),
+        Command::Completions(_) | Command::Man | Command::Init(_) => unreachable!("handled above"),
     }
 }
 

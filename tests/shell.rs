@@ -128,6 +128,21 @@ fn completions_load_and_complete_profile_names_in_bash_zsh_and_fish() {
 }
 
 #[test]
+fn init_prints_the_shell_snippets_through_the_front() {
+    let t = TestEnv::new("init");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
+    for (sh, file) in [
+        ("bash", "mfa-session.bash"),
+        ("zsh", "mfa-session.zsh"),
+        ("fish", "mfa-session.fish"),
+    ] {
+        // BIN is the front, which hands `init` to mfa-session-full.
+        let printed = ok(&run(&mut t.mfa(&["init", sh])));
+        assert_eq!(printed, std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+}
+
+#[test]
 fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     let t = TestEnv::new("snippets");
     // work2 shares work's keys and device, so its session too.
