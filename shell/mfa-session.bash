@@ -54,6 +54,7 @@ mfa() {
                     done
                 fi
                 eval "$vars"
+                return 0
             fi
             ;;
     esac

@@ -47,6 +47,7 @@ function mfa
                     end
                 end
                 string join \n -- $vars | source
+                return 0
             end
     end
 end

@@ -47,6 +47,7 @@ mfa() {
                     done
                 fi
                 eval "$vars"
+                return 0
             fi ;;
     esac
 }

@@ -155,31 +155,32 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     let now = before(exp, 3 * 3600 + 12 * 60);
     // After `mfa work`: another profile's one command still runs (the shell holds work's
     // session, which is not an `exec` to exit), and `mfa off` puts back what `mfa work` replaced.
+    // `mfa work` and `mfa off` succeed (status 0), so `&&` / `; and` go on.
     let cases = [
         (
             "bash",
-            r#"source "$SNIPPETS/mfa-session.bash"
+            r#"eval "$(mfa-session init bash)"
             echo "[$(__mfa_session_ps1)]"
-            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset} $AWS_REGION"
+            mfa work && echo next; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset} $AWS_REGION"
             mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
+            mfa off && echo next; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
         ),
         (
             "zsh",
-            r#"source "$SNIPPETS/mfa-session.zsh"
+            r#"eval "$(mfa-session init zsh)"
             echo "[$(__mfa_session_ps1)]"
-            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset} $AWS_REGION"
+            mfa work && echo next; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset} $AWS_REGION"
             mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
+            mfa off && echo next; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
         ),
         (
             "fish",
-            r#"source "$SNIPPETS/mfa-session.fish"
+            r#"mfa-session init fish | source
             set p (__mfa_session_prompt); echo "[$p]"
-            mfa work; set p (__mfa_session_prompt); set k (string sub -l 4 $AWS_ACCESS_KEY_ID)
+            mfa work; and echo next; set p (__mfa_session_prompt); set k (string sub -l 4 $AWS_ACCESS_KEY_ID)
             set -q AWS_PROFILE; and set a set; or set a unset; echo "[$p] $k $a $AWS_REGION"
             mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; set p (__mfa_session_prompt)
+            mfa off; and echo next; set p (__mfa_session_prompt)
             set -q AWS_DEFAULT_REGION; and set d set; or set d unset
             set -q AWS_ACCESS_KEY_ID; and set k set; or set k unset
             echo "[$p] $AWS_PROFILE $AWS_REGION $d $k""#,
@@ -192,10 +193,14 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
             .env("MFA_SESSION_TEST_NOW", &now));
         assert_eq!(
             ok(&out),
-            "[]\n[ (work 3h12m)] AKIA unset us-west-2\nchild work2\n[] nothing here us-west-2 unset unset\n",
+            "[]\nnext\n[ (work 3h12m)] AKIA unset us-west-2\nchild work2\nnext\n\
+             [] nothing here us-west-2 unset unset\n",
             "{sh}: {}",
             stderr(&out)
         );
     }
+    // `env --format fish` sourced on its own succeeds too, whatever it erases that was not set.
+    let fish = "mfa-session env -p work --format fish | source; and echo $MFA_SESSION_PROFILE";
+    assert_eq!(ok(&run(&mut shell(&t, "fish", fish))), "work\n");
     assert_eq!(sts_calls(&t.key_id), 1);
 }
