@@ -8,6 +8,8 @@ if command -q mfa-session
 end
 
 function __mfa_session_prompt
+    # Once the binary is gone (uninstalled), the prompt says nothing rather than fail.
+    command -q mfa-session; or return 0
     set -l seg (mfa-session prompt --color never 2>/dev/null)
     and test -n "$seg"
     and printf ' (%s)' "$seg"
@@ -31,6 +33,10 @@ function mfa
                 set -e __mfa_session_saved
             end
         case '*'
+            if not command -q mfa-session
+                echo "mfa-session is not installed" >&2
+                return 127
+            end
             if test (count $argv) -gt 1
                 # One command with this profile, whatever session the shell holds.
                 mfa-session exec --nested --profile $argv[1] -- $argv[2..-1]

@@ -9,6 +9,8 @@ if (( $+commands[mfa-session] )); then
 fi
 
 __mfa_session_ps1() {
+    # Once the binary is gone (uninstalled), the prompt says nothing rather than fail.
+    command -v mfa-session >/dev/null 2>&1 || return 0
     local seg
     seg=$(mfa-session prompt --color never 2>/dev/null) || return 0
     [[ -n $seg ]] && printf -- "${1:- (%s)}" "$seg"
@@ -29,6 +31,10 @@ mfa() {
                 unset __mfa_session_saved
             fi ;;
         *)
+            if ! command -v mfa-session >/dev/null 2>&1; then
+                print -u2 "mfa-session is not installed"
+                return 127
+            fi
             local profile=$1 vars v
             shift
             if (( $# > 0 )); then

@@ -204,3 +204,56 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     assert_eq!(ok(&run(&mut shell(&t, "fish", fish))), "work\n");
     assert_eq!(sts_calls(&t.key_id), 1);
 }
+
+/// PATH without any directory holding an `mfa-session`: the binary uninstalled.
+#[allow(clippy::disallowed_methods)] // PATH from the real environment
+fn path_without_the_binary() -> String {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    let kept: Vec<&str> = dirs
+        .split(':')
+        .filter(|d| !Path::new(d).join("mfa-session").exists())
+        .collect();
+    kept.join(":")
+}
+
+#[test]
+fn the_shell_snippets_stay_quiet_once_the_binary_is_gone() {
+    let t = TestEnv::new("snippetsgone");
+    let loads = [
+        ("bash", "mfa-session.bash", "__mfa_session_ps1", "$?"),
+        ("zsh", "mfa-session.zsh", "__mfa_session_ps1", "$?"),
+        (
+            "fish",
+            "mfa-session.fish",
+            "__mfa_session_prompt",
+            "$status",
+        ),
+    ];
+    for (sh, file, prompt, status) in loads {
+        let load = format!("source \"$SNIPPETS/{file}\"");
+        let script = format!("{load}\ncommand -v mfa-session && exit 9\n{prompt}");
+        let mut cmd = shell(&t, sh, &script);
+        cmd.env("PATH", path_without_the_binary())
+            .env("AWS_PROFILE", "work");
+        let out = run(&mut cmd);
+        assert_eq!(
+            (out.status.code(), stdout(&out), stderr(&out)),
+            (Some(0), String::new(), String::new()),
+            "{sh}: the prompt says nothing"
+        );
+        // `mfa off` needs no binary; `mfa work` says why it cannot.
+        let script = format!("{load}\nmfa off; echo off {status}\nmfa work");
+        let mut cmd = shell(&t, sh, &script);
+        cmd.env("PATH", path_without_the_binary());
+        let out = run(&mut cmd);
+        assert_eq!(
+            (out.status.code(), stdout(&out), stderr(&out)),
+            (
+                Some(127),
+                "off 0\n".to_owned(),
+                "mfa-session is not installed\n".to_owned()
+            ),
+            "{sh}"
+        );
+    }
+}
