@@ -1,7 +1,13 @@
 # mfa-session for fish. In ~/.config/fish/config.fish:   mfa-session init fish | source
 #
-#   functions in your fish_prompt:  __mfa_session_prompt   segment: " (work 3h12m)", " (work 12m!)", ...
+#   __mfa_session_prompt                      prompt segment: " (work 3h12m)", " (work 12m!)", ...
 #   mfa work | mfa work terraform plan | mfa off
+#
+# A fish_prompt with the segment. Give the segment its own argument, last: with no session it is
+# empty, and an empty command substitution joined to other text, as in
+# `echo (prompt_pwd)(__mfa_session_prompt)'> '`, makes the whole prompt vanish.
+#
+#   function fish_prompt; printf '%s%s> ' (prompt_pwd) (__mfa_session_prompt | string collect); end
 
 if command -q mfa-session
     mfa-session completions fish | source

@@ -205,6 +205,30 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     assert_eq!(sts_calls(&t.key_id), 1);
 }
 
+#[test]
+fn the_fish_prompt_of_the_snippet_keeps_the_prompt_without_a_session() {
+    let t = TestEnv::new("fishprompt");
+    let exp = warm(&t, "work", "123456");
+    let snippet = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/mfa-session.fish"),
+    )
+    .unwrap();
+    // The example in the snippet's own comment, as a user copies it.
+    let example = snippet
+        .lines()
+        .find_map(|l| l.strip_prefix("#   function fish_prompt"))
+        .expect("the snippet shows a fish_prompt");
+    let script = format!(
+        "mfa-session init fish | source\nfunction fish_prompt{example}\ncd ~\n\
+         fish_prompt; echo\nset -gx AWS_PROFILE work; fish_prompt; echo\n\
+         set -e AWS_PROFILE; echo (prompt_pwd)(__mfa_session_prompt)'> '"
+    );
+    let out = run(shell(&t, "fish", &script).env("MFA_SESSION_TEST_NOW", before(exp, 3600)));
+    // The last line is the idiom the comment warns about: with no session it prints nothing.
+    assert_eq!(ok(&out), "~> \n~ (work 1h00m)> \n\n", "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
 /// PATH without any directory holding an `mfa-session`: the binary uninstalled.
 #[allow(clippy::disallowed_methods)] // PATH from the real environment
 fn path_without_the_binary() -> String {
