@@ -1,4 +1,4 @@
-# mfa-session for bash. In ~/.bashrc:   source /path/to/mfa-session/shell/mfa-session.bash
+# mfa-session for bash. In ~/.bashrc:   eval "$(mfa-session init bash)"
 #
 #   PS1='\w$(__mfa_session_ps1)\$ '    prompt segment: " (work 3h12m)", " (work 12m!)", " (work expired)"
 #   mfa work                            load work's session into this shell (asks for the MFA code once)
@@ -12,6 +12,8 @@ fi
 
 # Prints the segment in FORMAT (default " (%s)"), or nothing when no session applies.
 __mfa_session_ps1() {
+    # Once the binary is gone (uninstalled), the prompt says nothing rather than fail.
+    command -v mfa-session >/dev/null 2>&1 || return 0
     local seg
     seg=$(mfa-session prompt --color never 2>/dev/null) || return 0
     [ -n "$seg" ] && printf -- "${1:- (%s)}" "$seg"
@@ -36,6 +38,10 @@ mfa() {
             fi
             ;;
         *)
+            if ! command -v mfa-session >/dev/null 2>&1; then
+                echo "mfa-session is not installed" >&2
+                return 127
+            fi
             local profile=$1 vars v
             shift
             if [ $# -gt 0 ]; then
@@ -54,6 +60,7 @@ mfa() {
                     done
                 fi
                 eval "$vars"
+                return 0
             fi
             ;;
     esac

@@ -1,13 +1,21 @@
-# mfa-session for fish. In ~/.config/fish/config.fish:   source /path/to/mfa-session/shell/mfa-session.fish
+# mfa-session for fish. In ~/.config/fish/config.fish:   mfa-session init fish | source
 #
-#   functions in your fish_prompt:  __mfa_session_prompt   segment: " (work 3h12m)", " (work 12m!)", ...
+#   __mfa_session_prompt                      prompt segment: " (work 3h12m)", " (work 12m!)", ...
 #   mfa work | mfa work terraform plan | mfa off
+#
+# A fish_prompt with the segment. Give the segment its own argument, last: with no session it is
+# empty, and an empty command substitution joined to other text, as in
+# `echo (prompt_pwd)(__mfa_session_prompt)'> '`, makes the whole prompt vanish.
+#
+#   function fish_prompt; printf '%s%s> ' (prompt_pwd) (__mfa_session_prompt | string collect); end
 
 if command -q mfa-session
     mfa-session completions fish | source
 end
 
 function __mfa_session_prompt
+    # Once the binary is gone (uninstalled), the prompt says nothing rather than fail.
+    command -q mfa-session; or return 0
     set -l seg (mfa-session prompt --color never 2>/dev/null)
     and test -n "$seg"
     and printf ' (%s)' "$seg"
@@ -31,6 +39,10 @@ function mfa
                 set -e __mfa_session_saved
             end
         case '*'
+            if not command -q mfa-session
+                echo "mfa-session is not installed" >&2
+                return 127
+            end
             if test (count $argv) -gt 1
                 # One command with this profile, whatever session the shell holds.
                 mfa-session exec --nested --profile $argv[1] -- $argv[2..-1]
@@ -47,6 +59,7 @@ function mfa
                     end
                 end
                 string join \n -- $vars | source
+                return 0
             end
     end
 end

@@ -1,4 +1,4 @@
-# mfa-session for zsh. In ~/.zshrc (after compinit):   source /path/to/mfa-session/shell/mfa-session.zsh
+# mfa-session for zsh. In ~/.zshrc (after compinit):   eval "$(mfa-session init zsh)"
 #
 #   setopt PROMPT_SUBST; RPROMPT='$(__mfa_session_ps1)'   segment: " (work 3h12m)", " (work 12m!)", ...
 #   mfa work | mfa work terraform plan | mfa off           as in the bash snippet
@@ -9,6 +9,8 @@ if (( $+commands[mfa-session] )); then
 fi
 
 __mfa_session_ps1() {
+    # Once the binary is gone (uninstalled), the prompt says nothing rather than fail.
+    command -v mfa-session >/dev/null 2>&1 || return 0
     local seg
     seg=$(mfa-session prompt --color never 2>/dev/null) || return 0
     [[ -n $seg ]] && printf -- "${1:- (%s)}" "$seg"
@@ -29,6 +31,10 @@ mfa() {
                 unset __mfa_session_saved
             fi ;;
         *)
+            if ! command -v mfa-session >/dev/null 2>&1; then
+                print -u2 "mfa-session is not installed"
+                return 127
+            fi
             local profile=$1 vars v
             shift
             if (( $# > 0 )); then
@@ -47,6 +53,7 @@ mfa() {
                     done
                 fi
                 eval "$vars"
+                return 0
             fi ;;
     esac
 }

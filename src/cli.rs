@@ -66,6 +66,7 @@ enum Command {
     Doctor(cmd::doctor::Args),
     Rotate(cmd::rotate::Args),
     Completions(cmd::completions::Args),
+    Init(cmd::init::Args),
     /// Print the man page (roff) on stdout.
     Man,
 }
@@ -92,7 +93,7 @@ const GROUPS: &[(&str, &[&str])] = &[
             "rotate", "seed", "resync", "role", "remove", "unenroll", "policy",
         ],
     ),
-    ("Shell", &["completions", "man"]),
+    ("Shell", &["init", "completions", "man"]),
 ];
 
 /// The top-level help template with the commands in `GROUPS`.
@@ -209,6 +210,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Completions(a) => return cmd::completions::run(a, command()),
         Command::Man => return cmd::completions::man(command()),
+        Command::Init(a) => return cmd::init::run(a),
         _ => {}
     }
     let ctx = build_ctx(cli.verbose)?;
@@ -231,7 +233,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Policy(a) => cmd::mfa::policy(a, &ctx),
         Command::Doctor(a) => cmd::doctor::run(a, &ctx, VERSION),
         Command::Rotate(a) => cmd::rotate::run(a, &ctx),
-        Command::Completions(_) | Command::Man => unreachable!("handled above"),
+        Command::Completions(_) | Command::Man | Command::Init(_) => unreachable!("handled above"),
     }
 }
 

@@ -128,6 +128,21 @@ fn completions_load_and_complete_profile_names_in_bash_zsh_and_fish() {
 }
 
 #[test]
+fn init_prints_the_shell_snippets_through_the_front() {
+    let t = TestEnv::new("init");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
+    for (sh, file) in [
+        ("bash", "mfa-session.bash"),
+        ("zsh", "mfa-session.zsh"),
+        ("fish", "mfa-session.fish"),
+    ] {
+        // BIN is the front, which hands `init` to mfa-session-full.
+        let printed = ok(&run(&mut t.mfa(&["init", sh])));
+        assert_eq!(printed, std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+}
+
+#[test]
 fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     let t = TestEnv::new("snippets");
     // work2 shares work's keys and device, so its session too.
@@ -140,31 +155,32 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
     let now = before(exp, 3 * 3600 + 12 * 60);
     // After `mfa work`: another profile's one command still runs (the shell holds work's
     // session, which is not an `exec` to exit), and `mfa off` puts back what `mfa work` replaced.
+    // `mfa work` and `mfa off` succeed (status 0), so `&&` / `; and` go on.
     let cases = [
         (
             "bash",
-            r#"source "$SNIPPETS/mfa-session.bash"
+            r#"eval "$(mfa-session init bash)"
             echo "[$(__mfa_session_ps1)]"
-            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset} $AWS_REGION"
+            mfa work && echo next; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID:0:4} ${AWS_PROFILE-unset} $AWS_REGION"
             mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
+            mfa off && echo next; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
         ),
         (
             "zsh",
-            r#"source "$SNIPPETS/mfa-session.zsh"
+            r#"eval "$(mfa-session init zsh)"
             echo "[$(__mfa_session_ps1)]"
-            mfa work; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset} $AWS_REGION"
+            mfa work && echo next; echo "[$(__mfa_session_ps1)] ${AWS_ACCESS_KEY_ID[1,4]} ${AWS_PROFILE-unset} $AWS_REGION"
             mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
+            mfa off && echo next; echo "[$(__mfa_session_ps1)] $AWS_PROFILE $AWS_REGION ${AWS_DEFAULT_REGION-unset} ${AWS_ACCESS_KEY_ID-unset}""#,
         ),
         (
             "fish",
-            r#"source "$SNIPPETS/mfa-session.fish"
+            r#"mfa-session init fish | source
             set p (__mfa_session_prompt); echo "[$p]"
-            mfa work; set p (__mfa_session_prompt); set k (string sub -l 4 $AWS_ACCESS_KEY_ID)
+            mfa work; and echo next; set p (__mfa_session_prompt); set k (string sub -l 4 $AWS_ACCESS_KEY_ID)
             set -q AWS_PROFILE; and set a set; or set a unset; echo "[$p] $k $a $AWS_REGION"
             mfa work2 sh -c 'echo "child $MFA_SESSION_PROFILE"'
-            mfa off; set p (__mfa_session_prompt)
+            mfa off; and echo next; set p (__mfa_session_prompt)
             set -q AWS_DEFAULT_REGION; and set d set; or set d unset
             set -q AWS_ACCESS_KEY_ID; and set k set; or set k unset
             echo "[$p] $AWS_PROFILE $AWS_REGION $d $k""#,
@@ -177,10 +193,91 @@ fn the_shell_snippets_show_the_segment_and_load_sessions_in_real_shells() {
             .env("MFA_SESSION_TEST_NOW", &now));
         assert_eq!(
             ok(&out),
-            "[]\n[ (work 3h12m)] AKIA unset us-west-2\nchild work2\n[] nothing here us-west-2 unset unset\n",
+            "[]\nnext\n[ (work 3h12m)] AKIA unset us-west-2\nchild work2\nnext\n\
+             [] nothing here us-west-2 unset unset\n",
             "{sh}: {}",
             stderr(&out)
         );
     }
+    // `env --format fish` sourced on its own succeeds too, whatever it erases that was not set.
+    let fish = "mfa-session env -p work --format fish | source; and echo $MFA_SESSION_PROFILE";
+    assert_eq!(ok(&run(&mut shell(&t, "fish", fish))), "work\n");
     assert_eq!(sts_calls(&t.key_id), 1);
+}
+
+#[test]
+fn the_fish_prompt_of_the_snippet_keeps_the_prompt_without_a_session() {
+    let t = TestEnv::new("fishprompt");
+    let exp = warm(&t, "work", "123456");
+    let snippet = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/mfa-session.fish"),
+    )
+    .unwrap();
+    // The example in the snippet's own comment, as a user copies it.
+    let example = snippet
+        .lines()
+        .find_map(|l| l.strip_prefix("#   function fish_prompt"))
+        .expect("the snippet shows a fish_prompt");
+    let script = format!(
+        "mfa-session init fish | source\nfunction fish_prompt{example}\ncd ~\n\
+         fish_prompt; echo\nset -gx AWS_PROFILE work; fish_prompt; echo\n\
+         set -e AWS_PROFILE; echo (prompt_pwd)(__mfa_session_prompt)'> '"
+    );
+    let out = run(shell(&t, "fish", &script).env("MFA_SESSION_TEST_NOW", before(exp, 3600)));
+    // The last line is the idiom the comment warns about: with no session it prints nothing.
+    assert_eq!(ok(&out), "~> \n~ (work 1h00m)> \n\n", "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+/// PATH without any directory holding an `mfa-session`: the binary uninstalled.
+#[allow(clippy::disallowed_methods)] // PATH from the real environment
+fn path_without_the_binary() -> String {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    let kept: Vec<&str> = dirs
+        .split(':')
+        .filter(|d| !Path::new(d).join("mfa-session").exists())
+        .collect();
+    kept.join(":")
+}
+
+#[test]
+fn the_shell_snippets_stay_quiet_once_the_binary_is_gone() {
+    let t = TestEnv::new("snippetsgone");
+    let loads = [
+        ("bash", "mfa-session.bash", "__mfa_session_ps1", "$?"),
+        ("zsh", "mfa-session.zsh", "__mfa_session_ps1", "$?"),
+        (
+            "fish",
+            "mfa-session.fish",
+            "__mfa_session_prompt",
+            "$status",
+        ),
+    ];
+    for (sh, file, prompt, status) in loads {
+        let load = format!("source \"$SNIPPETS/{file}\"");
+        let script = format!("{load}\ncommand -v mfa-session && exit 9\n{prompt}");
+        let mut cmd = shell(&t, sh, &script);
+        cmd.env("PATH", path_without_the_binary())
+            .env("AWS_PROFILE", "work");
+        let out = run(&mut cmd);
+        assert_eq!(
+            (out.status.code(), stdout(&out), stderr(&out)),
+            (Some(0), String::new(), String::new()),
+            "{sh}: the prompt says nothing"
+        );
+        // `mfa off` needs no binary; `mfa work` says why it cannot.
+        let script = format!("{load}\nmfa off; echo off {status}\nmfa work");
+        let mut cmd = shell(&t, sh, &script);
+        cmd.env("PATH", path_without_the_binary());
+        let out = run(&mut cmd);
+        assert_eq!(
+            (out.status.code(), stdout(&out), stderr(&out)),
+            (
+                Some(127),
+                "off 0\n".to_owned(),
+                "mfa-session is not installed\n".to_owned()
+            ),
+            "{sh}"
+        );
+    }
 }

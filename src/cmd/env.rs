@@ -77,8 +77,10 @@ pub fn render(vars: &[(&str, String)], format: Format) -> String {
             for (k, v) in vars {
                 out += &format!("set -gx {k} {};\n", fish_quote(v));
             }
+            // `set -e` of an unset variable fails (status 4), and the last line's status is what
+            // `... | source` returns: an `if` that runs no branch succeeds.
             for k in CLEARED {
-                out += &format!("set -e {k};\n");
+                out += &format!("if set -q {k}; set -e {k}; end;\n");
             }
         }
         Format::Json => {
@@ -122,6 +124,10 @@ mod tests {
         assert_eq!(
             render(&vars, Format::Fish).lines().next().unwrap(),
             r"set -gx K 'a\'b\\c $x';"
+        );
+        assert_eq!(
+            render(&vars, Format::Fish).lines().last().unwrap(),
+            "if set -q AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; set -e AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; end;"
         );
         let json: serde_json::Value = serde_json::from_str(&render(&vars, Format::Json)).unwrap();
         assert_eq!(json["K"], "a'b\\c $x");

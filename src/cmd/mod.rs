@@ -6,6 +6,7 @@ pub mod credential_process;
 pub mod doctor;
 pub mod env;
 pub mod exec;
+pub mod init;
 pub mod keys;
 pub mod list;
 pub mod mfa;
