@@ -2,6 +2,7 @@
 # tests/harness/emulator.py) for the life of the sourcing shell. Sets py (the Python that has
 # moto), work (a temp dir, removed at exit) and port (the proxy's). Closing fd 3 is the
 # emulator's EOF: it stops moto and its proxy.
+source "$(dirname "${BASH_SOURCE[0]}")/../.ci/env"
 py=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)
 trap 'exec 3>&-; rm -rf "$work"' EXIT

@@ -4,6 +4,8 @@
 # emulator (moto's server behind the test proxy). Needs `mfa-session` on PATH, or MFA_SESSION_BIN.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# python3 and the AWS CLI from .ci/setup's virtual environment, when there is one.
+source "$here/../.ci/env"
 bin=${MFA_SESSION_BIN:-$(command -v mfa-session)}
 py=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)

@@ -1,53 +1,78 @@
 #!/usr/bin/env bash
 # Installs mfa-session the ways the README offers and checks each (issue 15):
-#  1. the .deb (cargo-deb): dpkg -i, the offline demo against /usr/bin/mfa-session, bash completing
-#     a profile name from the installed completion file, then dpkg -r leaving nothing behind;
+#  1. the .deb (cargo-deb): dpkg -i into a temp root with its own dpkg database (never the
+#     machine's, issue 19), the offline demo against its usr/bin/mfa-session, bash completing a
+#     profile name from its completion file, then dpkg -r there leaving nothing behind;
 #  2. the release archive: built twice from two builds, the same bytes;
 #  3. the crate: cargo package --locked, and the Homebrew formula's sha256 is that crate's, and
 #     its Ruby parses.
-# Run by .ci/test after cargo test, as root on a throwaway machine (it installs a package).
+# Run by .ci/test after cargo test; needs no root and changes nothing outside the checkout and /tmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'packaging: %s\n' "$*"; }
 fail() { printf 'packaging: FAILED: %s\n' "$*" >&2; exit 1; }
-sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-# 1. The Debian package.
+# 1. The Debian package, installed into a throwaway root with a private dpkg database: the
+# machine's own packages (an installed mfa-session included) and /var/log/dpkg.log are not touched,
+# and no root is needed.
 bash packaging/deb.sh >/dev/null
 deb=target/debian/mfa-session_${version}-1_amd64.deb
 [ -f "$deb" ] || fail "no $deb"
 say "$deb: $(du -k "$deb" | cut -f1) KiB; $(dpkg-deb -f "$deb" Depends)"
-sudo_ dpkg -i "$deb" >/dev/null
+system_before=$(dpkg-query -W -f='${Status} ${Version}' mfa-session 2>/dev/null || true)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+# No maintainer scripts: installing and removing only places and deletes the listed files. A script
+# added later must be read before this list grows.
+dpkg-deb -e "$deb" "$root/control"
+extra=$(ls "$root/control" | grep -vx -e control -e md5sums -e conffiles || true)
+[ -z "$extra" ] || fail "the package has maintainer scripts or control files to review: $extra"
+rm -rf "$root/control"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log"
+: >"$root/var/lib/dpkg/status"
+# --force-depends: the private database lists no libc6. dpkg checks that ldconfig and
+# start-stop-daemon are on PATH even though it runs neither for this package.
+dpkg_() {
+  PATH=/usr/sbin:/sbin:$PATH dpkg --root="$root" --log="$root/var/log/dpkg.log" --force-not-root \
+    --force-depends "$@"
+}
+dpkg_ -i "$deb" >/tmp/packaging-dpkg.log 2>&1 || { cat /tmp/packaging-dpkg.log; fail "dpkg -i into $root"; }
 for f in /usr/bin/mfa-session /usr/bin/mfa-session-full /usr/share/man/man1/mfa-session.1.gz \
          /usr/share/bash-completion/completions/mfa-session /usr/share/zsh/vendor-completions/_mfa-session \
          /usr/share/fish/vendor_completions.d/mfa-session.fish /usr/share/mfa-session/starship.toml \
          /usr/share/mfa-session/mfa-session.bash /usr/share/doc/mfa-session/README.md \
          /usr/share/doc/mfa-session/copyright; do
-  [ -e "$f" ] || fail "$f not installed"
+  [ -e "$root$f" ] || fail "$f not installed"
 done
-/usr/bin/mfa-session --version | grep -q "^mfa-session $version (" || fail "--version: $(/usr/bin/mfa-session --version)"
-MFA_SESSION_BIN=/usr/bin/mfa-session bash tests/demo.sh >/tmp/packaging-demo.log 2>&1 || { cat /tmp/packaging-demo.log; fail "demo against /usr/bin/mfa-session"; }
-say "the offline demo ran against /usr/bin/mfa-session"
+listed=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
+for f in $listed; do [ -e "$root$f" ] || fail "$f is in the package but not installed"; done
+bin=$root/usr/bin/mfa-session
+"$bin" --version | grep -q "^mfa-session $version (" || fail "--version: $("$bin" --version)"
+# The front execs mfa-session-full from its own directory: the demo runs the installed pair.
+MFA_SESSION_BIN=$bin bash tests/demo.sh >/tmp/packaging-demo.log 2>&1 || { cat /tmp/packaging-demo.log; fail "demo against the installed $bin"; }
+say "the offline demo ran against the package's /usr/bin/mfa-session"
 home=$(mktemp -d)
 printf '[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\n[profile other]\nregion = x\n' >"$home/config"
-got=$(HOME=$home AWS_CONFIG_FILE=$home/config PATH=/usr/bin:/bin bash --norc -c '
-  source /usr/share/bash-completion/completions/mfa-session
+got=$(HOME=$home AWS_CONFIG_FILE=$home/config PATH=$root/usr/bin:/usr/bin:/bin COMPLETION=$root/usr/share/bash-completion/completions/mfa-session bash --norc -c '
+  source "$COMPLETION"
   COMP_WORDS=(mfa-session exec -p wo); COMP_CWORD=3
   _mfa_session_with_profiles mfa-session wo -p
   printf "%s\n" "${COMPREPLY[@]}"')
+rm -rf "$home"
 [ "$got" = work ] || fail "bash completed '$got' for 'exec -p wo', not 'work'"
 say "bash completes the profile name from the installed completion file"
-listed=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
-sudo_ dpkg -r mfa-session >/dev/null
+dpkg_ -r mfa-session >/tmp/packaging-dpkg.log 2>&1 || { cat /tmp/packaging-dpkg.log; fail "dpkg -r in $root"; }
 for f in $listed; do
   case "$f" in */) continue ;; esac
-  [ ! -e "$f" ] || fail "$f left after dpkg -r"
+  [ ! -e "$root$f" ] || fail "$f left after dpkg -r"
 done
-[ ! -e /usr/share/mfa-session ] || fail "/usr/share/mfa-session left after dpkg -r"
-status=$(dpkg-query -W -f='${Status}' mfa-session 2>/dev/null || true)
+[ ! -e "$root/usr/share/mfa-session" ] || fail "/usr/share/mfa-session left after dpkg -r"
+status=$(dpkg_ -s mfa-session 2>/dev/null | sed -n 's/^Status: //p' || true)
 case "$status" in *config-files* | *" installed") fail "dpkg still lists mfa-session: $status" ;; esac
-say "dpkg -r left nothing behind"
+say "dpkg -r left nothing behind (in $root, a private database)"
+system_after=$(dpkg-query -W -f='${Status} ${Version}' mfa-session 2>/dev/null || true)
+[ "$system_before" = "$system_after" ] || fail "the machine's mfa-session changed: '$system_before' -> '$system_after'"
 
 # 2. The release archive, reproducible.
 first=$(bash packaging/release.sh 2>/dev/null | tail -1)
