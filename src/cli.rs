@@ -188,25 +188,12 @@ fn build_ctx(verbose: bool) -> Result<crate::ctx::Ctx, Error> {
         codes: Box::new(crate::ctx::Terminal),
         secrets: secret_store(&env)?,
         sleep: std::thread::sleep,
+        key_created: crate::iam::Iam::key_created,
         env,
     })
 }
 
 fn run(cli: &Cli) -> Result<(), Error> {
-    // What these print is their answer: with standard output closed it would be lost, exit 0.
-    if !matches!(
-        cli.command,
-        Command::Exec(_)
-            | Command::Add(_)
-            | Command::Remove(_)
-            | Command::Clear(_)
-            | Command::Rotate(_)
-            | Command::Enroll(_)
-            | Command::Resync(_)
-            | Command::Unenroll(_)
-    ) {
-        error::ensure_stdout_open()?;
-    }
     match &cli.command {
         Command::Completions(a) => return cmd::completions::run(a, command()),
         Command::Man => return cmd::completions::man(command()),

@@ -33,6 +33,13 @@ impl CodeSource for Terminal {
     }
 }
 
+/// `Ctx::key_created`: the profile, its new session, the key id.
+pub type KeyCreated = fn(
+    &crate::config::ProfileConfig,
+    &crate::cache::Session,
+    &str,
+) -> Option<chrono::DateTime<chrono::Utc>>;
+
 /// Every side effect the commands have, filled by `main` with real parts and by tests with fakes.
 pub struct Ctx {
     /// The environment, read once.
@@ -55,6 +62,9 @@ pub struct Ctx {
     pub secrets: Box<dyn SecretStore>,
     /// Waits (for the next TOTP step); tests pass one that does not.
     pub sleep: fn(Duration),
+    /// When a long-term key was made, asked of IAM with a new session (`Iam::key_created`);
+    /// unit tests pass one that asks nobody.
+    pub key_created: KeyCreated,
 }
 
 impl Ctx {

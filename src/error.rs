@@ -108,18 +108,6 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// Standard output is open (a closed descriptor would make every print succeed silently,
-/// and a caller such as the AWS CLI get nothing with exit 0).
-pub fn ensure_stdout_open() -> Result<(), Error> {
-    // SAFETY: F_GETFD on descriptor 1 reads its flags and changes nothing.
-    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
-        return Err(Error::Config(
-            "standard output is closed: run mfa-session with its output going somewhere (a pipe, a file or /dev/null)".into(),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod front;
 pub mod iam;
+pub mod key_age;
 pub mod mfa;
 pub mod paths;
 pub mod plaintext;

@@ -57,24 +57,6 @@ fn remove_journal(ctx: &Ctx, profile: &str) {
     let _ = std::fs::remove_file(ctx.store.private_path("rotate", &journal_name(profile)));
 }
 
-/// Records when a key was made (no secret), for the key age `list` shows.
-pub fn record_created(ctx: &Ctx, key_id: &str, created: DateTime<Utc>) {
-    let _ = ctx.store.write_private(
-        "keys",
-        &cache::key("created", key_id),
-        crate::env::rfc3339(created).as_bytes(),
-    );
-}
-
-/// When the key was made, if mfa-session has seen it (`rotate` records it).
-pub fn created(ctx: &Ctx, key_id: &str) -> Option<DateTime<Utc>> {
-    let path = ctx
-        .store
-        .private_path("keys", &cache::key("created", key_id));
-    let bytes = crate::private_file::read_private_file(&path).ok()?;
-    std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
-}
-
 /// The id of the key the profile's config names (the one the cache is keyed by).
 fn stored_id(set: &ProfileSet, cfg: &ProfileConfig) -> Result<String, Error> {
     profile::key_id(set, cfg)
@@ -247,7 +229,7 @@ fn start(
         )));
     };
     if let Some(created) = mine.created {
-        record_created(ctx, current, created);
+        crate::key_age::record(ctx, current, created);
         let age = ctx.clock.now() - created;
         if older_than.is_some_and(|min| age < min) {
             return Ok(Outcome::Fresh {
@@ -286,7 +268,7 @@ fn start(
     write_journal(ctx, name, &journal)?;
     ctx.failpoint("noted");
     if let Some(c) = created {
-        record_created(ctx, &new_keys.access_key_id, c);
+        crate::key_age::record(ctx, &new_keys.access_key_id, c);
     }
     store(ctx, set, cfg, &new_keys)?;
     rekey_session(ctx, cfg, current, &new_keys.access_key_id);

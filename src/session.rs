@@ -199,10 +199,10 @@ fn exchange(ctx: &Ctx, set: &config::ProfileSet, cfg: &ProfileConfig) -> Result<
         .map_err(|e| mfa::explain_rejection(e, cfg, &code))?;
     mfa::record_use(ctx, cfg, &code);
     // The key's age for `list`, learnt once per key (with MFA, ListAccessKeys is allowed).
-    if crate::rotate::created(ctx, &keys.access_key_id).is_none()
-        && let Some(made) = ctx.sts.key_created(cfg, &session, &keys.access_key_id)
+    if crate::key_age::of(ctx, &keys.access_key_id).is_none()
+        && let Some(made) = (ctx.key_created)(cfg, &session, &keys.access_key_id)
     {
-        crate::rotate::record_created(ctx, &keys.access_key_id, made);
+        crate::key_age::record(ctx, &keys.access_key_id, made);
     }
     Ok(Entry {
         version: 1,
@@ -404,6 +404,7 @@ mod tests {
                 keyring_core::mock::Store::new().unwrap(),
             )),
             sleep: |_| {},
+            key_created: |_, _, _| None,
         }
     }
 

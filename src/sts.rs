@@ -28,17 +28,6 @@ pub trait Exchange: AssumeRole {
         keys: &LongTermKeys,
         code: &Secret,
     ) -> Result<Session, Error>;
-
-    /// When long-term key `key_id` was made, asked with its new MFA session (under Force_MFA,
-    /// iam:ListAccessKeys needs MFA); `None` when that cannot be known.
-    fn key_created(
-        &self,
-        _cfg: &ProfileConfig,
-        _session: &Session,
-        _key_id: &str,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        None
-    }
 }
 
 /// Assumes roles with a session's credentials.
@@ -57,21 +46,6 @@ pub trait AssumeRole {
 pub struct AwsSts;
 
 impl Exchange for AwsSts {
-    fn key_created(
-        &self,
-        cfg: &ProfileConfig,
-        session: &Session,
-        key_id: &str,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        crate::iam::Iam::connect_session(&cfg.name, cfg.sts_region(), session)
-            .ok()?
-            .list_access_keys(None)
-            .ok()?
-            .into_iter()
-            .find(|k| k.id == key_id)?
-            .created
-    }
-
     fn get_session_token(
         &self,
         cfg: &ProfileConfig,

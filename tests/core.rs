@@ -58,15 +58,32 @@ fn the_refresh_margin_is_honoured_with_an_injected_clock() {
         .mfa(&["credential-process", "-p", "work"])
         .env("MFA_SESSION_TEST_NOW", at(21)));
     parse_process_output(&ok(&hit));
-    // 19 minutes before: inside the margin, so a new session is needed (and there is no terminal).
+    // 19 minutes before: inside the margin, so a new session is due, but there is no terminal
+    // for a code (an IDE, cron): the session still works, so it is served, said once (issue 21).
+    let first_hit = ok(&hit);
+    for (i, mins) in [19, 15].into_iter().enumerate() {
+        let served = run(t
+            .mfa(&["credential-process", "-p", "work"])
+            .env("MFA_SESSION_TEST_NOW", at(mins)));
+        assert_eq!(ok(&served), first_hit);
+        let warned = stderr(&served).contains("due for renewal but no MFA code can be had here");
+        assert_eq!(
+            warned,
+            i == 0,
+            "warned once, not on every call: {}",
+            stderr(&served)
+        );
+    }
+    // 10 minutes before: too close to expiry for botocore; the code is needed.
     let miss = run(t
         .mfa(&["credential-process", "-p", "work"])
-        .env("MFA_SESSION_TEST_NOW", at(19)));
+        .env("MFA_SESSION_TEST_NOW", at(10)));
     fails(
         &miss,
         4,
         "no terminal to ask for the MFA code of profile 'work'",
     );
+    assert_eq!(sts_calls(&t.key_id), 1);
     let renewed = run(t
         .with_tty(&["234567"], BIN, &["credential-process", "-p", "work"])
         .env("MFA_SESSION_TEST_NOW", at(19)));
@@ -263,7 +280,7 @@ fn status_shows_time_left_and_clear_forgets() {
     let cleared = run(&mut t.mfa(&["clear", "--all"]));
     ok(&cleared);
     assert!(stderr(&cleared).contains("cleared no cached sessions"));
-    fails(&run(&mut t.mfa(&["clear"])), 3, "--profile NAME or --all");
+    fails(&run(&mut t.mfa(&["clear"])), 3, "(or -p PROFILE) or --all");
 }
 
 #[test]

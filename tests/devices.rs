@@ -81,7 +81,8 @@ fn add_skips_fido_keys_and_asks_which_of_several_totp_devices() {
     cmd.arg(harness("pty_run.py"))
         .args(["--tty-log", &t.tmp.path().join("tty.log").to_string_lossy()])
         .args(["--trigger", "Which one?", "--answer", "2", "--"])
-        .args([BIN, "add", name, "--from-profile", &lt, "--keep-plaintext"]);
+        .args([BIN, "add", name, "--from-profile", &lt, "--keep-plaintext"])
+        .args(["--region", "eu-west-1"]);
     t.apply_env(&mut cmd);
     cmd.env("DBUS_SESSION_BUS_ADDRESS", bus());
     let out = run(&mut cmd);

@@ -197,7 +197,7 @@ fn a_profile_whose_keys_left_the_keyring_is_not_served_from_its_index() {
         .env("DBUS_SESSION_BUS_ADDRESS", bus());
     ok(&run(&mut cmd));
     assert!(index(&t, "work").get("Hit").is_some());
-    let mut remove = t.mfa(&["remove", "work"]);
+    let mut remove = t.mfa(&["remove", "work", "--yes"]);
     remove.env("DBUS_SESSION_BUS_ADDRESS", bus());
     ok(&run(&mut remove));
     let mut again = t.mfa(&["credential-process", "-p", "work"]);

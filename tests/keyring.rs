@@ -77,9 +77,11 @@ fn add_imports_keys_edits_the_config_in_place_and_the_aws_cli_needs_no_terminal(
     assert_eq!(list[0]["profile"], "kradd");
     assert_eq!(list[0]["seed"], "keyring");
     assert_eq!(list[0]["code_source"], "seed");
-    // status finds a keyring profile's session without opening the keyring.
-    let status: serde_json::Value =
-        serde_json::from_str(&ok(&run(&mut t.mfa(&["status", "--json"])))).unwrap();
+    // Without the keyring (no Secret Service), `status` (the same table) still shows the
+    // session, then says the keyring holding this profile's keys cannot be reached (exit 8).
+    let out = run(&mut t.mfa(&["status", "--json"]));
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(status[0]["state"], "valid", "{status}");
     assert!(
         list[0]["keys"]
@@ -88,7 +90,7 @@ fn add_imports_keys_edits_the_config_in_place_and_the_aws_cli_needs_no_terminal(
             .starts_with("keyring (****")
     );
 
-    ok(&run(&mut keyring(t.mfa(&["remove", "kradd"]))));
+    ok(&run(&mut keyring(t.mfa(&["remove", "kradd", "--yes"]))));
     ok(&run(&mut t.mfa(&["clear", "--all"])));
     let gone = run(&mut keyring(t.mfa(&["credential-process", "-p", "kradd"])));
     fails(
@@ -250,7 +252,7 @@ fn bad_seeds_and_bad_keys_are_refused_before_anything_is_stored() {
     ])));
     fails(&out, 3, "no terminal to type the keys on");
     // Nothing reached the keyring: `remove` (which deletes there) finds no keys and no seed.
-    let removed = run(&mut keyring(t.mfa(&["remove", "krbad"])));
+    let removed = run(&mut keyring(t.mfa(&["remove", "krbad", "--yes"])));
     ok(&removed);
     assert!(
         stderr(&removed).contains("'krbad': no keys, no seed"),
@@ -300,7 +302,7 @@ fn the_encrypted_file_backend_holds_typed_keys_and_a_seed_where_no_keyring_is() 
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(
-        lines[1].starts_with("krfile   seed       encrypted file  -        encrypted file (****"),
+        lines[1].starts_with("krfile   valid    11h59m  seed       -        encrypted file (****"),
         "{list}"
     );
     assert_eq!(lines[0].find("KEYS"), lines[1].find("encrypted file (****"));

@@ -429,8 +429,8 @@ fn bad_input_scenarios() -> BTreeMap<&'static str, Scenario> {
         }),
     );
     m.insert(
-        "an unknown flag (`mfa-session status --bogus`)",
-        Box::new(|w| plain(vec![run(&mut w.cmd(&["status", "--bogus"]))])),
+        "an unknown flag (`mfa-session list --bogus`)",
+        Box::new(|w| plain(vec![run(&mut w.cmd(&["list", "--bogus"]))])),
     );
     m.insert(
         "no Secret Service (SSH, container)",
@@ -499,8 +499,8 @@ fn exit_scenarios(w: &World) -> Vec<(&'static str, Output, &'static str)> {
     ));
     out.push((
         "2",
-        run(&mut w.cmd(&["exec", "-p", "work"])),
-        "the following required arguments were not provided",
+        run(&mut w.cmd(&["list", "--bogus"])),
+        "unexpected argument '--bogus' found",
     ));
     out.push((
         "3",

@@ -163,7 +163,7 @@ fn rotate_replaces_the_key_where_it_lived_and_the_session_goes_on() {
     assert!(list.lines().next().unwrap().contains("KEY AGE"), "{list}");
     let row: Vec<&str> = list.lines().nth(1).unwrap().split_whitespace().collect();
     assert!(
-        row[3].ends_with('s') && row[3].trim_end_matches('s').parse::<u32>().is_ok(),
+        row[4].ends_with('s') && row[4].trim_end_matches('s').parse::<u32>().is_ok(),
         "a key made seconds ago: {list}"
     );
 }

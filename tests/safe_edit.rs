@@ -40,8 +40,8 @@ fn a_config_that_is_not_utf8_stops_add_and_enroll_before_anything_changes() {
     assert!(stderr(&add).contains(&t.config_path().display().to_string()));
     assert_eq!(std::fs::read(t.config_path()).unwrap(), config);
     // Nothing reached the keyring either: `remove` finds no keys there.
-    let removed = ok(&run(&mut keyring(t.mfa(&["remove", "latin1"]))));
-    let said = stderr(&run(&mut keyring(t.mfa(&["remove", "latin1"]))));
+    let removed = ok(&run(&mut keyring(t.mfa(&["remove", "latin1", "--yes"]))));
+    let said = stderr(&run(&mut keyring(t.mfa(&["remove", "latin1", "--yes"]))));
     assert!(said.contains("no keys, no seed"), "{removed}{said}");
 
     // enroll: refused before a device is created (a second, fixed run finds none to refuse).

@@ -62,9 +62,8 @@ fn read_typed_keys(profile: &str) -> Result<LongTermKeys, Error> {
             "no terminal to type the keys on: run `mfa-session add {profile}` in a terminal, or use --from-profile"
         ))
     };
-    // The id is no secret: it is shown as typed, the secret key is not.
-    let id = crate::tty::ask_line(&format!("Access key id for profile {profile}: "))
-        .ok_or_else(|| no_tty(std::io::ErrorKind::NotFound.into()))?;
+    let id = rpassword::prompt_password(format!("Access key id for profile {profile}: "))
+        .map_err(no_tty)?;
     let secret = Secret::new(
         rpassword::prompt_password(format!("Secret access key for profile {profile}: "))
             .map_err(no_tty)?,

@@ -89,7 +89,7 @@ fn fill(ctx: &Ctx, set: &ProfileSet, name: &str, r: &mut Row) -> Option<Error> {
     }
     r.key_created = crate::profile::key_id(set, &base)
         .ok()
-        .and_then(|id| crate::rotate::created(ctx, &id))
+        .and_then(|id| crate::key_age::of(ctx, &id))
         .map(rfc3339);
     r.mfa_process = base.mfa_process.is_some();
     let store = ctx.secrets.label();

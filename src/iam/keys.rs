@@ -89,6 +89,22 @@ impl Iam {
         })
     }
 
+    /// When long-term key `key_id` was made, asked with its new MFA session (under Force_MFA,
+    /// iam:ListAccessKeys needs MFA); `None` when that cannot be known. `Ctx::key_created`.
+    pub fn key_created(
+        cfg: &crate::config::ProfileConfig,
+        session: &crate::cache::Session,
+        key_id: &str,
+    ) -> Option<DateTime<Utc>> {
+        Iam::connect_session(&cfg.name, cfg.sts_region(), session)
+            .ok()?
+            .list_access_keys(None)
+            .ok()?
+            .into_iter()
+            .find(|k| k.id == key_id)?
+            .created
+    }
+
     /// The user's access keys (`None`: the caller's own).
     pub fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<AccessKey>, Error> {
         let out = self

@@ -80,6 +80,11 @@ fn decide(ctx: &Ctx, cfg: &ProfileConfig) -> (Result<Source, Error>, SeedFound) 
         _ => {}
     }
     let source = match source::choose(forced, lookup, cfg.mfa_process.is_some()) {
+        // A stored seed that does not parse fails every call: the verdict says so too.
+        Choice::Use(Source::Seed) => match &seed {
+            Some(Ok(Some(stored))) => Seed::parse(stored.expose()).map(|_| Source::Seed),
+            _ => unreachable!("the seed source is chosen only with a stored seed"),
+        },
         Choice::Use(s) => Ok(s),
         Choice::SeedFailed => match seed.take() {
             Some(Err(e)) => Err(e),
@@ -214,3 +219,7 @@ pub fn explain_rejection(err: Error, cfg: &ProfileConfig, code: &OneTimeCode) ->
         (err, _) => err,
     }
 }
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;
