@@ -105,3 +105,47 @@ impl Ctx {
         }
     }
 }
+
+/// A context for unit tests: profile `work` (MFA device `.../mfa/a`, keys in `[profile lt]`) in
+/// `dir/config`, written once however many threads ask, the cache in `dir/cache`, keyring-core's
+/// mock store, no sleeping and no IAM.
+#[cfg(test)]
+pub fn for_tests(
+    dir: &std::path::Path,
+    now: &str,
+    sts: Box<dyn Exchange>,
+    codes: Box<dyn CodeSource>,
+) -> Ctx {
+    let config = dir.join("config");
+    // Written once: concurrent callers must not see it half-written.
+    static WRITE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let written = WRITE.lock().unwrap_or_else(|e| e.into_inner());
+    if !config.exists() {
+        std::fs::write(
+            &config,
+            "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\n\
+             [profile lt]\naws_access_key_id = AKIA1\naws_secret_access_key = x\n",
+        )
+        .unwrap();
+    }
+    drop(written);
+    let none = dir.join("none");
+    Ctx {
+        env: Env::from_pairs([
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", none.to_str().unwrap()),
+        ]),
+        clock: Clock::fixed(now.parse().unwrap()),
+        store: Store::new(&dir.join("cache")),
+        prompt_timeout: Duration::from_secs(5),
+        process_timeout: Duration::from_secs(5),
+        verbose: false,
+        sts,
+        codes,
+        secrets: Box::new(crate::secret_store::Keyring::with_store(
+            keyring_core::mock::Store::new().unwrap(),
+        )),
+        sleep: |_| {},
+        key_created: |_, _, _| None,
+    }
+}

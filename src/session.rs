@@ -374,38 +374,12 @@ mod tests {
     }
 
     fn ctx(dir: &std::path::Path, now: &str, calls: &Arc<AtomicUsize>) -> Ctx {
-        let config = dir.join("config");
-        // Written once: concurrent callers must not see it half-written.
-        static WRITE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _w = WRITE.lock().unwrap();
-        if !config.exists() {
-            std::fs::write(
-            &config,
-            "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\n\
-             [profile lt]\naws_access_key_id = AKIA1\naws_secret_access_key = x\n",
+        crate::ctx::for_tests(
+            dir,
+            now,
+            Box::new(FakeSts(calls.clone())),
+            Box::new(FakeCode),
         )
-        .unwrap();
-        }
-        let none = dir.join("none");
-        let env = Env::from_pairs([
-            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-            ("AWS_SHARED_CREDENTIALS_FILE", none.to_str().unwrap()),
-        ]);
-        Ctx {
-            env,
-            clock: Clock::fixed(now.parse().unwrap()),
-            store: Store::new(&dir.join("cache")),
-            prompt_timeout: Duration::from_secs(5),
-            process_timeout: Duration::from_secs(5),
-            verbose: false,
-            sts: Box::new(FakeSts(calls.clone())),
-            codes: Box::new(FakeCode),
-            secrets: Box::new(crate::secret_store::Keyring::with_store(
-                keyring_core::mock::Store::new().unwrap(),
-            )),
-            sleep: |_| {},
-            key_created: |_, _, _| None,
-        }
     }
 
     #[test]

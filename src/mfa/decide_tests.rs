@@ -52,36 +52,6 @@ impl crate::ctx::CodeSource for Typist {
     }
 }
 
-/// A context with profile `work` (keys in [lt]) and a mock keyring.
-fn test_ctx(dir: &std::path::Path) -> Ctx {
-    let config = dir.join("config");
-    std::fs::write(
-        &config,
-        "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/a\nmfa_session_source_profile = lt\n\
-         [profile lt]\naws_access_key_id = AKIA1\naws_secret_access_key = x\n",
-    )
-    .unwrap();
-    let none = dir.join("none");
-    Ctx {
-        env: crate::env::Env::from_pairs([
-            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-            ("AWS_SHARED_CREDENTIALS_FILE", none.to_str().unwrap()),
-        ]),
-        clock: crate::env::Clock::fixed("2026-01-01T10:00:10Z".parse().unwrap()),
-        store: crate::cache::Store::new(&dir.join("cache")),
-        prompt_timeout: Duration::from_secs(5),
-        process_timeout: Duration::from_secs(5),
-        verbose: false,
-        sts: Box::new(NoSts),
-        codes: Box::new(Typist),
-        secrets: Box::new(crate::secret_store::Keyring::with_store(
-            keyring_core::mock::Store::new().unwrap(),
-        )),
-        sleep: |_| {},
-        key_created: |_, _, _| None,
-    }
-}
-
 /// doctor's verdict (`source_of`) is the real outcome (`get_code`) for every combination of
 /// forced source, seed (stored, missing, store unreachable) and `mfa_process`.
 #[test]
@@ -96,7 +66,12 @@ fn the_verdict_doctor_and_list_give_is_what_getting_a_code_does() {
     ] {
         for seed in ["stored", "missing", "unreachable"] {
             for process in [None, Some("printf 246810".to_owned())] {
-                let mut ctx = test_ctx(dir.path());
+                let mut ctx = crate::ctx::for_tests(
+                    dir.path(),
+                    "2026-01-01T10:00:10Z",
+                    Box::new(NoSts),
+                    Box::new(Typist),
+                );
                 if seed == "unreachable" {
                     ctx.secrets = Box::new(Unreachable);
                 } else if seed == "stored" {
